@@ -1,0 +1,182 @@
+"""Drives the e2e topology: host agents, probe batches, wire logs, the gateway process and
+its event output. Backend-neutral except for `Gateway` (the isogate-gw process)."""
+
+import json
+import os
+import re
+import signal
+import subprocess
+import tempfile
+import time
+
+from scenarios import HOSTS, PROBES, ZONES
+
+PY = "/usr/bin/python3"  # the system python has scapy and yaml
+HERE = os.path.dirname(os.path.abspath(__file__))
+SERVER_PORTS = [22, 53, 443, 8080, 8081, 8082]
+
+
+class Hosts:
+    """One agent (echo servers + wire witness) per host namespace."""
+
+    def __init__(self, topo, workdir):
+        self.topo = topo
+        self.workdir = workdir
+        self.procs = []
+        self.logs = {}
+
+    def start(self):
+        for zone in ZONES:
+            log = os.path.join(self.workdir, f"wire-{zone}.jsonl")
+            self.logs[zone] = log
+            p = subprocess.Popen(["ip", "netns", "exec", self.topo.ns(zone), PY, os.path.join(HERE, "hostagent.py"),
+                                  log] + [str(x) for x in SERVER_PORTS], stdout=subprocess.PIPE, text=True)
+            self.procs.append(p)
+            if p.stdout.readline().strip() != "ready":
+                raise RuntimeError(f"host agent in {zone} did not start")
+        return self
+
+    def stop(self):
+        for p in self.procs:
+            p.kill()
+            p.wait()
+
+    def wire(self, zone):
+        """Every packet the zone's host has seen arrive so far."""
+        with open(self.logs[zone]) as f:
+            return [json.loads(line) for line in f if line.strip()]
+
+    def mark(self):
+        """Positions in the wire logs, to look only at what arrives afterwards."""
+        return {z: len(self.wire(z)) for z in ZONES}
+
+    def wire_since(self, zone, mark):
+        return self.wire(zone)[mark[zone]:]
+
+
+def run_probes(topo, zone, probes):
+    """Runs a batch of probes concurrently from the host of `zone`; id -> result."""
+    if not probes:
+        return {}
+    r = subprocess.run(["ip", "netns", "exec", topo.ns(zone), PY, os.path.join(HERE, "probe.py")],
+                       input=json.dumps(probes), capture_output=True, text=True, timeout=60)
+    if r.returncode != 0:
+        raise RuntimeError(f"probe batch in {zone} failed: {r.stderr}")
+    return json.loads(r.stdout)
+
+
+def run_scenarios(topo, scenarios, timeout=2.0):
+    """All scenarios at once, one batch per source host (in parallel); name -> result."""
+    batches = {}
+    for s in scenarios:
+        batches.setdefault(s.src_zone, []).append(
+            {"id": s.name, "proto": s.proto, "dst": s.dst, "port": s.port, "timeout": timeout})
+    procs = {}
+    for zone, probes in batches.items():
+        procs[zone] = subprocess.Popen(["ip", "netns", "exec", topo.ns(zone), PY, os.path.join(HERE, "probe.py")],
+                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        procs[zone].stdin.write(json.dumps(probes))
+        procs[zone].stdin.close()
+    results = {}
+    for zone, p in procs.items():
+        out = p.stdout.read()
+        p.wait(timeout=60)
+        results.update(json.loads(out))
+    return results
+
+
+def arrived(hosts, mark, s_src, s_dst, proto, port):
+    """Whether a probe's first packet (request direction) reached any host's wire."""
+    for zone in ZONES:
+        for rec in hosts.wire_since(zone, mark):
+            if rec.get("src") != s_src or rec.get("dst") != s_dst:
+                continue
+            if proto in ("tcp", "udp") and rec.get("proto") == proto and rec.get("dport") == port:
+                return True
+            if proto == "icmp" and rec.get("proto") in ("icmp", "icmpv6") and rec.get("icmp_type") in (8, 128):
+                return True
+    return False
+
+
+# --- the gateway process and its events -------------------------------------------------
+
+SD_PARAM = re.compile(r'([a-z_]+)="((?:[^"\\]|\\.)*)"')
+
+
+def parse_event(line):
+    """An RFC 5424 line of the gateway -> dict of its structured data (+ msgid, severity)."""
+    m = re.match(r"<(\d+)>1 (\S+) (\S+) (\S+) (\S+) (\S+) (\[.*?\](?=\s|$)|-)\s?(.*)$", line)
+    if not m:
+        return None
+    ev = {"pri": int(m.group(1)), "host": m.group(3), "app": m.group(4), "msgid": m.group(6),
+          "msg": m.group(8)}
+    for k, v in SD_PARAM.findall(m.group(7)):
+        ev[k] = re.sub(r"\\(.)", r"\1", v)
+    return ev
+
+
+class Gateway:
+    def __init__(self, topo, binary, config, workdir):
+        self.topo = topo
+        self.binary = binary
+        self.config = config
+        self.events_path = os.path.join(workdir, "events.log")
+        self.stderr_path = os.path.join(workdir, "gw.stderr")
+        self.proc = None
+
+    def start(self, wait_event="policy-loaded"):
+        start_at = len(self.events())
+        self.proc = subprocess.Popen(["ip", "netns", "exec", self.topo.gw, self.binary, "--config", self.config,
+                                      "--events-file", self.events_path],
+                                     stdout=subprocess.DEVNULL, stderr=open(self.stderr_path, "a"))
+        if wait_event:
+            self.wait_event(lambda e: e.get("type") in (wait_event, "policy-rejected", "fault"), since=start_at)
+        return self
+
+    def events(self):
+        if not os.path.exists(self.events_path):
+            return []
+        with open(self.events_path) as f:
+            return [e for e in (parse_event(line.rstrip("\n")) for line in f) if e]
+
+    def wait_event(self, pred, since=0, timeout=10.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for e in self.events()[since:]:
+                if pred(e):
+                    return e
+            if self.proc and self.proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        raise AssertionError(f"no matching event (gateway {'exited' if self.proc and self.proc.poll() is not None else 'running'});"
+                             f" stderr: {self.stderr()[-2000:]}")
+
+    def stderr(self):
+        try:
+            with open(self.stderr_path) as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def send(self, sig):
+        self.proc.send_signal(sig)
+
+    def reload(self):
+        """SIGHUP; returns the policy-loaded / policy-rejected event it produced."""
+        since = len(self.events())
+        self.send(signal.SIGHUP)
+        return self.wait_event(lambda e: e.get("type") in ("policy-loaded", "policy-rejected", "fault"), since=since)
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode if self.proc else None
+
+
+def make_workdir():
+    return tempfile.mkdtemp(prefix="isogate-e2e-")

@@ -1,0 +1,89 @@
+"""Real clients for the e2e probes, run inside a host namespace.
+
+Reads a JSON list of probes on stdin ({"id", "proto": tcp|udp|icmp, "dst", "port", "timeout"}),
+runs them all at once, prints a JSON object id -> {"reply": bool, "detail": str}.
+TCP: a connect plus one echoed line; UDP: one datagram and its echo; ICMP: `ping -c 1`.
+With "src" set (spoofing tests), sends one forged packet with scapy instead and never
+expects a reply.
+"""
+
+import json
+import socket
+import subprocess
+import sys
+import threading
+
+
+def tcp_probe(p):
+    family = socket.AF_INET6 if ":" in p["dst"] else socket.AF_INET
+    s = socket.socket(family, socket.SOCK_STREAM)
+    s.settimeout(p["timeout"])
+    try:
+        s.connect((p["dst"], p["port"]))
+        s.sendall(b"probe\n")
+        data = s.recv(64)
+        return data == b"probe\n", f"echo {data!r}"
+    except OSError as e:
+        return False, str(e)
+    finally:
+        s.close()
+
+
+def udp_probe(p):
+    family = socket.AF_INET6 if ":" in p["dst"] else socket.AF_INET
+    s = socket.socket(family, socket.SOCK_DGRAM)
+    s.settimeout(p["timeout"])
+    try:
+        s.sendto(b"probe", (p["dst"], p["port"]))
+        data, _ = s.recvfrom(64)
+        return data == b"probe", f"echo {data!r}"
+    except OSError as e:
+        return False, str(e)
+    finally:
+        s.close()
+
+
+def icmp_probe(p):
+    cmd = ["ping", "-n", "-c", "1", "-W", str(max(1, int(p["timeout"]))), p["dst"]]
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return r.returncode == 0, r.stdout.strip().splitlines()[-1] if r.stdout.strip() else ""
+
+
+def spoof_probe(p):
+    from scapy.all import ICMP, IP, TCP, ICMPv6EchoRequest, IPv6, conf, send  # noqa: slow import
+    conf.verb = 0
+    v6 = ":" in p["dst"]
+    ip = IPv6(src=p["src"], dst=p["dst"]) if v6 else IP(src=p["src"], dst=p["dst"])
+    if p["proto"] == "tcp":
+        pkt = ip / TCP(sport=40000, dport=p["port"], flags="S")
+    else:
+        pkt = ip / (ICMPv6EchoRequest(id=77) if v6 else ICMP(id=77))
+    send(pkt)
+    return False, "sent forged"
+
+
+def run_one(p, results):
+    if p.get("src"):
+        fn = spoof_probe
+    else:
+        fn = {"tcp": tcp_probe, "udp": udp_probe, "icmp": icmp_probe}[p["proto"]]
+    try:
+        ok, detail = fn(p)
+    except Exception as e:  # a probe error is a result, not a crash of the batch
+        ok, detail = False, f"error: {e}"
+    results[p["id"]] = {"reply": ok, "detail": detail}
+
+
+def main():
+    probes = json.load(sys.stdin)
+    results = {}
+    threads = [threading.Thread(target=run_one, args=(p, results)) for p in probes]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    json.dump(results, sys.stdout)
+
+
+if __name__ == "__main__":
+    main()
