@@ -35,6 +35,7 @@ std::optional<EventType> eventTypeFromName(std::string_view name);
 Severity eventSeverity(EventType t);      // SPEC §4 table
 const char* eventMsgId(EventType t);      // "VIOLATION", "FLOW", "POLICY", "FAULT", "AUDIT"
 bool isViolation(EventType t);
+const char* severityName(Severity s);  // "crit", "warning", ... (added: JSON lines, isogatectl)
 
 struct Event {
   EventType type = EventType::Fault;

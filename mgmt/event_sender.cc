@@ -1,0 +1,69 @@
+// EventSender: an unconnected non-blocking SOCK_DGRAM socket, so a restarted
+// daemon (new socket inode at the same path) is reached again without any
+// reconnect logic, and a dead one costs one failed sendto().
+#include "mgmt/event_sender.h"
+
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "mgmt/event_wire.h"
+
+namespace isogate::mgmt {
+
+EventSender::EventSender(std::string socketPath) : path_(std::move(socketPath)) {
+  fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+}
+
+EventSender::~EventSender() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+bool EventSender::sendRaw(const std::string& datagram) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (fd_ < 0 || path_.size() >= sizeof(addr.sun_path)) {
+    dropped_.fetch_add(1);
+    return false;
+  }
+  std::memcpy(addr.sun_path, path_.c_str(), path_.size() + 1);
+  ssize_t n = ::sendto(fd_, datagram.data(), datagram.size(), MSG_DONTWAIT | MSG_NOSIGNAL,
+                       reinterpret_cast<const sockaddr*>(&addr), sizeof(addr));
+  if (n != static_cast<ssize_t>(datagram.size())) {
+    dropped_.fetch_add(1);
+    return false;
+  }
+  sent_.fetch_add(1);
+  return true;
+}
+
+void EventSender::reportDrops() {
+  uint64_t dropped = dropped_.load();
+  uint64_t reported = reported_.load();
+  if (dropped == reported) return;
+  // Claim the range first so two threads do not report the same drops.
+  if (!reported_.compare_exchange_strong(reported, dropped)) return;
+  Event f;
+  f.type = EventType::Fault;
+  f.set("component", "event-sender");
+  f.set("lost", std::to_string(dropped - reported));
+  f.message = std::to_string(dropped - reported) +
+              " events lost between the gateway and isogate-mgmtd (daemon down or queue full)";
+  if (!sendRaw(toWire(f))) reported_.fetch_sub(dropped - reported);  // try again next time
+}
+
+bool EventSender::send(const Event& e) {
+  if (!sendRaw(toWire(e))) return false;
+  reportDrops();
+  return true;
+}
+
+bool EventSender::sendStats(const GatewayStats& s) {
+  if (!sendRaw(toWire(s))) return false;
+  reportDrops();
+  return true;
+}
+
+}  // namespace isogate::mgmt

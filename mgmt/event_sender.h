@@ -1,0 +1,44 @@
+// The gateway's side of the event intake: sends one event (or a stats
+// snapshot) per datagram to isogate-mgmtd's unix socket. Never waits: when the
+// daemon is down or its queue is full the datagram is dropped and counted, and
+// the count is reported as a `fault` event with the next datagram that gets through.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+#include "mgmt/event.h"
+#include "mgmt/gateway_stats.h"
+
+namespace isogate::mgmt {
+
+inline constexpr const char* kDefaultEventSocket = "/run/isogate/events.sock";
+
+class EventSender {
+ public:
+  explicit EventSender(std::string socketPath = kDefaultEventSocket);
+  ~EventSender();
+  EventSender(const EventSender&) = delete;
+  EventSender& operator=(const EventSender&) = delete;
+
+  // Thread-safe; never blocks. false when the datagram was dropped.
+  bool send(const Event& e);
+  bool sendStats(const GatewayStats& s);
+
+  uint64_t sent() const { return sent_.load(); }
+  uint64_t dropped() const { return dropped_.load(); }
+  const std::string& path() const { return path_; }
+
+ private:
+  bool sendRaw(const std::string& datagram);
+  void reportDrops();
+
+  std::string path_;
+  int fd_ = -1;
+  std::atomic<uint64_t> sent_{0};
+  std::atomic<uint64_t> dropped_{0};
+  std::atomic<uint64_t> reported_{0};  // drops already announced in a fault event
+};
+
+}  // namespace isogate::mgmt

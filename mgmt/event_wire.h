@@ -1,0 +1,39 @@
+// The wire format between the gateway and isogate-mgmtd: one JSON object per
+// unix datagram (docs/event-intake.md). Two kinds: "event" (one Event) and
+// "stats" (a GatewayStats snapshot). Decoding is strict: anything malformed is
+// refused with a reason and the caller counts and drops it.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "mgmt/event.h"
+#include "mgmt/gateway_stats.h"
+
+namespace isogate::mgmt {
+
+inline constexpr size_t kMaxWireDatagram = 65536;
+inline constexpr size_t kMaxWireFields = 64;
+inline constexpr size_t kMaxWireValue = 1024;
+inline constexpr size_t kMaxWireMessage = 4096;
+inline constexpr size_t kMaxWirePairs = 4096;
+
+std::string toWire(const Event& e);
+std::string toWire(const GatewayStats& s);
+
+struct WireMessage {
+  enum class Kind { Event, Stats } kind = Kind::Event;
+  Event event;
+  GatewayStats stats;
+};
+
+// false + error ("key 'type': unknown event type 'x'") when the datagram is not valid.
+bool fromWire(std::string_view datagram, WireMessage& out, std::string& error);
+
+// Field names on the wire: [a-z][a-z0-9_]{0,31} and not one the encoder owns
+// (type, count). Values: UTF-8 (checked by the parser), no control characters.
+bool isValidFieldName(std::string_view name);
+bool isValidFieldValue(std::string_view value, size_t maxLen);
+
+}  // namespace isogate::mgmt
