@@ -2,3 +2,4 @@
 isogate_add_test(${CMAKE_CURRENT_LIST_DIR}/rfc5424_test.cc isogate_mgmt)
 isogate_add_test(${CMAKE_CURRENT_LIST_DIR}/aggregator_test.cc isogate_mgmt)
 isogate_add_test(${CMAKE_CURRENT_LIST_DIR}/event_wire_test.cc isogate_mgmt)
+isogate_add_test(${CMAKE_CURRENT_LIST_DIR}/syslog_transport_test.cc isogate_mgmt)
