@@ -1,0 +1,51 @@
+// Where the gateway's events go: RFC 5424 lines to a file or stdout (the record an operator
+// can read before isogate-mgmtd runs) and, when configured, one datagram each to
+// isogate-mgmtd. Emitting never blocks on the management daemon (SPEC §4).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "mgmt/event.h"
+#include "mgmt/rfc5424.h"
+
+namespace isogate::mgmt {
+class EventSender;
+}
+
+namespace isogate::gateway {
+
+struct EventOutputOptions {
+  std::string linesPath;    // RFC 5424 lines appended here; empty = stdout, "-" = none
+  std::string mgmtSocket;   // isogate-mgmtd's event socket; empty = not used
+  std::string hostname;     // the gateway's `name`
+};
+
+class EventOutput {
+ public:
+  explicit EventOutput(const EventOutputOptions& options);
+  ~EventOutput();
+  EventOutput(const EventOutput&) = delete;
+  EventOutput& operator=(const EventOutput&) = delete;
+
+  // false when the lines file cannot be opened (the caller reports and exits).
+  bool open(std::string& error);
+  // The policy every following event names (digest "sha256:..." and policy name).
+  void setPolicy(const std::string& digest, const std::string& name);
+  void emit(const mgmt::Event& e);
+
+  uint64_t emitted() const { return emitted_; }
+  uint64_t lostLines() const { return lostLines_; }
+
+ private:
+  EventOutputOptions options_;
+  mgmt::SyslogIdentity identity_;
+  int fd_ = -1;
+  bool ownFd_ = false;
+  std::unique_ptr<mgmt::EventSender> sender_;
+  uint64_t emitted_ = 0;
+  uint64_t lostLines_ = 0;
+};
+
+}  // namespace isogate::gateway

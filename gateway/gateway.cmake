@@ -1,0 +1,23 @@
+# isogate_gateway: the gateway process's parts (policy loading, backends, NFLOG events);
+# isogate-gw: the daemon (gw_main.cc only wires them together).
+set(ISOGATE_GATEWAY_SOURCES
+  ${CMAKE_CURRENT_LIST_DIR}/event_output.cc
+  ${CMAKE_CURRENT_LIST_DIR}/violation_event.cc
+  ${CMAKE_CURRENT_LIST_DIR}/nflog_reader.cc
+  ${CMAKE_CURRENT_LIST_DIR}/policy_loader.cc)
+foreach(optional nft_backend.cc gateway_loop.cc)
+  if(EXISTS ${CMAKE_CURRENT_LIST_DIR}/${optional})
+    list(APPEND ISOGATE_GATEWAY_SOURCES ${CMAKE_CURRENT_LIST_DIR}/${optional})
+  endif()
+endforeach()
+add_library(isogate_gateway STATIC ${ISOGATE_GATEWAY_SOURCES})
+target_include_directories(isogate_gateway PUBLIC ${PROJECT_SOURCE_DIR})
+target_link_libraries(isogate_gateway PUBLIC isogate_policy isogate_mgmt PkgConfig::NFLOG)
+if(TARGET isogate_nft_netlink)
+  target_link_libraries(isogate_gateway PUBLIC isogate_nft_netlink)
+endif()
+
+if(EXISTS ${CMAKE_CURRENT_LIST_DIR}/gw_main.cc)
+  add_executable(isogate-gw ${CMAKE_CURRENT_LIST_DIR}/gw_main.cc)
+  target_link_libraries(isogate-gw PRIVATE isogate_gateway)
+endif()

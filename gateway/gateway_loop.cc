@@ -1,0 +1,68 @@
+#include "gateway/gateway_loop.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace isogate::gateway {
+
+GatewayLoop::GatewayLoop(PolicyLoader& loader, EventOutput& events, NflogReader* nflog)
+    : loader_(loader), events_(events), nflog_(nflog) {}
+
+GatewayLoop::~GatewayLoop() {
+  if (signalFd_ >= 0) ::close(signalFd_);
+}
+
+bool GatewayLoop::prepare(std::string& error) {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int s : {SIGHUP, SIGTERM, SIGINT}) sigaddset(&set, s);
+  if (sigprocmask(SIG_BLOCK, &set, nullptr) != 0) {
+    error = std::string("sigprocmask: ") + std::strerror(errno);
+    return false;
+  }
+  signalFd_ = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (signalFd_ < 0) {
+    error = std::string("signalfd: ") + std::strerror(errno);
+    return false;
+  }
+  return true;
+}
+
+void GatewayLoop::reportLostEvents() {
+  if (!nflog_ || nflog_->lost() == lostReported_) return;
+  mgmt::Event f;
+  f.type = mgmt::EventType::Fault;
+  f.set("lost_batches", std::to_string(nflog_->lost() - lostReported_));
+  f.message = "kernel dropped violation log messages (NFLOG socket full)";
+  lostReported_ = nflog_->lost();
+  events_.emit(f);
+}
+
+int GatewayLoop::run() {
+  for (;;) {
+    pollfd fds[2] = {{signalFd_, POLLIN, 0}, {nflog_ ? nflog_->fd() : -1, POLLIN, 0}};
+    int n = poll(fds, 2, 1000);
+    if (n < 0 && errno != EINTR) return 0;
+    if (fds[1].revents & POLLIN) nflog_->drain();
+    reportLostEvents();
+    if (!(fds[0].revents & POLLIN)) continue;
+    signalfd_siginfo info;
+    while (read(signalFd_, &info, sizeof info) == sizeof info) {
+      if (info.ssi_signo == SIGHUP) {
+        // Log what is queued under the policy that produced it, then reload.
+        if (nflog_) nflog_->drain();
+        loader_.load();
+      } else {
+        if (nflog_) nflog_->drain();
+        return static_cast<int>(info.ssi_signo);
+      }
+    }
+  }
+}
+
+}  // namespace isogate::gateway

@@ -1,0 +1,34 @@
+// The gateway daemon's event loop: signals (SIGHUP reloads through the one policy loader,
+// SIGTERM/SIGINT stop and leave the rules in force) and the NFLOG descriptor, on one thread
+// with poll(). Nothing here waits on the management daemon.
+#pragma once
+
+#include <functional>
+
+#include "gateway/event_output.h"
+#include "gateway/nflog_reader.h"
+#include "gateway/policy_loader.h"
+
+namespace isogate::gateway {
+
+class GatewayLoop {
+ public:
+  GatewayLoop(PolicyLoader& loader, EventOutput& events, NflogReader* nflog);
+  ~GatewayLoop();
+
+  // Blocks the handled signals and opens the signalfd; call before any thread starts.
+  bool prepare(std::string& error);
+  // Runs until SIGTERM or SIGINT; returns the signal number that stopped it.
+  int run();
+
+ private:
+  void reportLostEvents();
+
+  PolicyLoader& loader_;
+  EventOutput& events_;
+  NflogReader* nflog_;
+  int signalFd_ = -1;
+  uint64_t lostReported_ = 0;
+};
+
+}  // namespace isogate::gateway
