@@ -85,6 +85,16 @@ std::vector<std::string> recvFrames(int fd, size_t count) {
   return out;
 }
 
+// Polls a condition; the bound is generous and only there to end a broken test.
+template <class Pred>
+bool eventually(Pred pred) {
+  for (int i = 0; i < 10000; ++i) {
+    if (pred()) return true;
+    ::usleep(1000);
+  }
+  return pred();
+}
+
 SyslogUrl url(const std::string& text) {
   std::string err;
   auto u = parseSyslogUrl(text, err);
@@ -168,6 +178,8 @@ TEST(SyslogTransport, BuffersWhileDownThenReportsLoss) {
   ASSERT_TRUE(readable(ls));
   int c = ::accept(ls, nullptr, nullptr);
   ASSERT_EQ(recvFrames(c, 1), std::vector<std::string>{"before"});
+  // The sender takes a message off its queue only after send() returned.
+  ASSERT_TRUE(eventually([&] { return d.stats().queued == 0; }));
   // Receiver goes away completely.
   ::close(c);
   ::close(ls);
