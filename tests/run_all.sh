@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The whole test suite on a fresh Debian 12 machine (as root): installs the packages,
+# builds a release tree and an ASan+UBSan tree, and runs every test in both
+# (end-to-end namespace tests run in the release tree; they need root).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash .ci/install-deps.sh
+
+jobs=$(nproc)
+cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+cmake --build build/release -j "$jobs"
+cmake -S . -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DISOGATE_SANITIZE=ON
+cmake --build build/asan -j "$jobs"
+
+status=0
+echo "== release build: all tests (unit and end-to-end)"
+ctest --test-dir build/release --output-on-failure --timeout 600 || status=1
+echo "== ASan+UBSan build: unit tests"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir build/asan --output-on-failure --timeout 900 -LE e2e -j "$jobs" || status=1
+if [ -x tests/check_format.sh ]; then
+  echo "== clang-format"
+  bash tests/check_format.sh || status=1
+fi
+exit $status
