@@ -98,17 +98,17 @@ class Checker {
     std::vector<const Net*> open;
     for (const auto& n : nets) {
       while (!open.empty() && !open.back()->prefix.contains(n.prefix)) open.pop_back();
-      if (!open.empty()) {
-        reportOverlap(*open.back(), n);
-        // Also name a containing network of another zone, if the nearest is our own.
-        if (open.back()->zone == n.zone) {
-          for (auto it = open.rbegin(); it != open.rend(); ++it) {
-            if ((*it)->zone != n.zone) {
-              reportOverlap(**it, n);
-              break;
-            }
-          }
+      // Every containing network of another zone is a conflict (a few at most
+      // per network); of our own zone only the nearest is worth a warning.
+      bool sameZoneSeen = false;
+      int reported = 0;
+      for (auto it = open.rbegin(); it != open.rend() && reported < 5; ++it) {
+        if ((*it)->zone == n.zone) {
+          if (sameZoneSeen) continue;
+          sameZoneSeen = true;
         }
+        reportOverlap(**it, n);
+        ++reported;
       }
       open.push_back(&n);
     }

@@ -1,5 +1,6 @@
 #include "policy/yaml_reader.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include "policy/spelling.h"
@@ -38,14 +39,16 @@ Fields YamlReader::fields(const yaml::Node& map, std::initializer_list<std::stri
                           const std::string& context) {
   Fields out;
   std::vector<std::string> knownNames(known.begin(), known.end());
-  std::vector<const yaml::Entry*> firsts;
+  std::vector<std::string> suggested;  // a misspelt required key is not also "missing"
   for (const auto& e : map.entries) {
     if (!keyIsName(e.key)) continue;
     bool isKnown = false;
     for (const auto k : known) isKnown = isKnown || e.key.text == k;
     if (!isKnown) {
+      const auto guess = closestName(e.key.text, knownNames);
       error(e.key, "unknown key '" + e.key.text + "'" + inContext(context) +
-                       didYouMean(e.key.text, knownNames));
+                       (guess ? "; did you mean '" + *guess + "'?" : std::string()));
+      if (guess) suggested.push_back(*guess);
       continue;
     }
     if (const yaml::Entry* first = out.get(e.key.text)) {
@@ -56,7 +59,7 @@ Fields YamlReader::fields(const yaml::Node& map, std::initializer_list<std::stri
     out.add(e.key.text, &e);
   }
   for (const auto r : required) {
-    if (!out.has(r)) {
+    if (!out.has(r) && std::find(suggested.begin(), suggested.end(), r) == suggested.end()) {
       error(map, "missing required key '" + std::string(r) + "'" + inContext(context));
     }
   }

@@ -123,7 +123,10 @@ class TreeBuilder : public YAML::EventHandler {
 
   void checkTag(const YAML::Mark& mark, const std::string& tag) {
     if (!tag.empty() && tag != "?" && tag != "!") {
-      error(mark, "YAML tag '" + tag + "' is not supported");
+      const std::string_view core = "tag:yaml.org,2002:";
+      const std::string shown =
+          tag.starts_with(core) ? "!!" + tag.substr(core.size()) : tag;
+      error(mark, "YAML tag '" + shown + "' is not supported");
     }
   }
 
