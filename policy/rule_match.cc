@@ -33,12 +33,18 @@ ZoneMatch findZoneOf(const Policy& policy, const IpAddress& address) {
 bool termCovers(const ServiceTerm& term, const PacketKey& packet) {
   if (term.protocol != packet.protocol) return false;
   if (term.protocol == kProtoTcp || term.protocol == kProtoUdp) {
+    if (term.ports.empty()) return true;
     return std::any_of(term.ports.begin(), term.ports.end(),
                        [&](const PortRange& r) { return r.contains(packet.dport); });
   }
   if (term.protocol == kProtoIcmp || term.protocol == kProtoIcmpv6) {
     if (term.icmpTypes.empty()) return true;
-    return packet.icmpType >= 0 &&
+    if (packet.icmpType < 0) {  // no type known: only a term listing every type covers it
+      std::vector<uint8_t> types = term.icmpTypes;
+      std::sort(types.begin(), types.end());
+      return std::unique(types.begin(), types.end()) - types.begin() == 256;
+    }
+    return
            std::find(term.icmpTypes.begin(), term.icmpTypes.end(), packet.icmpType) != term.icmpTypes.end();
   }
   return true;

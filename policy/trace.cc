@@ -160,8 +160,8 @@ std::string formatTrace(const Policy& policy, const Trace& t, const std::string&
   return out;
 }
 
-nlohmann::json traceToJson(const Policy& policy, const Trace& t, const std::string& digest) {
-  using nlohmann::json;
+nlohmann::ordered_json traceToJson(const Policy& policy, const Trace& t, const std::string& digest) {
+  using json = nlohmann::ordered_json;
   const PacketKey& p = t.packet;
   json j;
   j["verdict"] = t.verdict.allow ? "allow" : "deny";

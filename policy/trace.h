@@ -40,6 +40,6 @@ std::string formatTrace(const Policy& policy, const Trace& trace, const std::str
 
 // SPEC §3 fields (verdict, from_zone, to_zone, isolation, rule, location) plus
 // ref, policy, policy_name, packet, at, networks and the rules considered.
-nlohmann::json traceToJson(const Policy& policy, const Trace& trace, const std::string& digest);
+nlohmann::ordered_json traceToJson(const Policy& policy, const Trace& trace, const std::string& digest);
 
 }  // namespace isogate::policy
