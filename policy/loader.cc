@@ -186,20 +186,21 @@ Policy loadPolicyText(std::string_view text, const std::string& fileName, Diagno
                   "and rules");
     return policy;
   }
-  const Fields f =
-      r.fields(root, {"version", "name", "description", "zones", "isolation", "services", "rules"},
-               {"version", "name", "zones"}, "");
-  if (const auto* v = f.get("version")) {
-    if (!v->value.isScalar() || v->value.text != "1") {
-      // Another schema version: the rest of the file would only produce noise.
-      r.error(v->value, v->value.isScalar()
-                            ? "unsupported policy version '" + v->value.text +
-                                  "'; this isogate reads version 1"
-                            : std::string("'version' must be 1"));
+  // Another schema version: the rest of the file would only produce noise.
+  for (const auto& e : root.entries) {
+    if (!e.key.isScalar() || e.key.text != "version") continue;
+    if (!e.value.isScalar() || e.value.text != "1") {
+      r.error(e.value, e.value.isScalar() ? "unsupported policy version '" + e.value.text +
+                                                "'; this isogate reads version 1"
+                                          : std::string("'version' must be 1"));
       return policy;
     }
     policy.version = 1;
+    break;
   }
+  const Fields f =
+      r.fields(root, {"version", "name", "description", "zones", "isolation", "services", "rules"},
+               {"version", "name", "zones"}, "");
   if (const auto* n = f.get("name")) policy.name = r.string(*n).value_or("");
   if (const auto* d = f.get("description")) r.string(*d);
   if (const auto* z = f.get("zones")) loadZones(r, *z, policy);
