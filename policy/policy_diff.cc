@@ -1,6 +1,7 @@
 #include "policy/policy_diff.h"
 
 #include <algorithm>
+#include <iterator>
 #include <map>
 #include <set>
 #include <tuple>
@@ -410,10 +411,33 @@ PolicyDiff diffPolicies(const Policy& oldPolicy, const Policy& newPolicy) {
     return out;
   };
 
+  // How one side of a line names its addresses: the whole zone, the zone
+  // except some networks, or only some networks.
+  enum class Mode { Whole, Except, Only };
+  struct Side {
+    Mode mode = Mode::Whole;
+    std::string text;  // the networks of Except/Only
+  };
+  auto describeSide = [&](int pol, int f, int zone, const std::vector<int>& set) {
+    const std::vector<int> all = zoneCells(pol, f, zone);
+    if (set == all) return Side{};
+    std::vector<int> rest;
+    std::set_difference(all.begin(), all.end(), set.begin(), set.end(), std::back_inserter(rest));
+    const std::string only = addressText(cellsOf[f], set);
+    // The complement reads better when it is shorter (e.g. "internet except a blocklist").
+    if (std::includes(all.begin(), all.end(), set.begin(), set.end())) {
+      const std::string except = addressText(cellsOf[f], rest);
+      if (std::count(except.begin(), except.end(), ',') < std::count(only.begin(), only.end(), ',')) {
+        return Side{Mode::Except, except};
+      }
+    }
+    return Side{Mode::Only, only};
+  };
+
   struct Line {
     ReachabilityChange change;
     int fromIdx, toIdx, fam;
-    bool srcWhole, dstWhole;
+    Side src, dst;
   };
   std::vector<Line> lines;
 
@@ -454,10 +478,8 @@ PolicyDiff diffPolicies(const Policy& oldPolicy, const Policy& newPolicy) {
       c.fromZone = fromZ >= 0 ? p[pol]->zones[fromZ].name : "(none)";
       c.toZone = toZ >= 0 ? p[pol]->zones[toZ].name : "(none)";
       c.service = svc;
-      line.srcWhole = srcs == zoneCells(pol, f, fromZ);
-      line.dstWhole = dsts == zoneCells(pol, f, toZ);
-      if (!line.srcWhole) c.from = addressText(cellsOf[f], srcs);
-      if (!line.dstWhole) c.to = addressText(cellsOf[f], dsts);
+      line.src = describeSide(pol, f, fromZ, srcs);
+      line.dst = describeSide(pol, f, toZ, dsts);
       if (!ts.count(-1) && ts.size() != times.size()) c.when = timeText(times, ts);
       if (rule >= 0) {
         c.rule = p[pol]->rules[rule].name;
@@ -468,29 +490,57 @@ PolicyDiff diffPolicies(const Policy& oldPolicy, const Policy& newPolicy) {
     }
   }
 
-  // Whole zones on both sides: one line for both families, or say which family changed.
+  // One line for both families where the sides combine; otherwise say which
+  // family changed when that is not evident from the networks shown.
+  auto combine = [](const Side& a, const Side& b, Side& out) {
+    auto join = [](const std::string& x, const std::string& y) { return x.empty() ? y : y.empty() ? x : x + ", " + y; };
+    if (a.mode == Mode::Whole && b.mode == Mode::Whole) {
+      out = Side{};
+    } else if (a.mode != Mode::Only && b.mode != Mode::Only) {
+      out = Side{Mode::Except, join(a.text, b.text)};
+    } else if (a.mode == Mode::Only && b.mode == Mode::Only) {
+      out = Side{Mode::Only, join(a.text, b.text)};
+    } else {
+      return false;
+    }
+    return true;
+  };
   std::vector<bool> drop(lines.size(), false);
   for (size_t i = 0; i < lines.size(); ++i) {
     Line& a = lines[i];
-    if (drop[i] || !a.srcWhole || !a.dstWhole) continue;
+    if (drop[i]) continue;
     const int pol = a.change.opened ? 1 : 0;
     const int other = 1 - a.fam;
     bool partner = false;
-    for (size_t j = i + 1; j < lines.size(); ++j) {
+    for (size_t j = i + 1; j < lines.size() && !partner; ++j) {
       const Line& b = lines[j];
-      if (drop[j] || b.fam != other || !b.srcWhole || !b.dstWhole) continue;
+      if (drop[j] || b.fam != other) continue;
       const auto& x = a.change;
       const auto& y = b.change;
-      if (x.opened == y.opened && x.fromZone == y.fromZone && x.toZone == y.toZone && x.service == y.service &&
-          x.when == y.when && x.rule == y.rule && x.otherRule == y.otherRule) {
-        drop[j] = true;
-        partner = true;
-        break;
+      if (!(x.opened == y.opened && x.fromZone == y.fromZone && x.toZone == y.toZone && x.service == y.service &&
+            x.when == y.when && x.rule == y.rule && x.otherRule == y.otherRule)) {
+        continue;
       }
+      Side src, dst;
+      const Line& v4 = a.fam == 0 ? a : b;
+      const Line& v6 = a.fam == 0 ? b : a;
+      if (!combine(v4.src, v6.src, src) || !combine(v4.dst, v6.dst, dst)) continue;
+      a.src = src;
+      a.dst = dst;
+      drop[j] = true;
+      partner = true;
     }
+    const bool evident = a.src.mode == Mode::Only || a.dst.mode == Mode::Only;
     const bool otherFamilyExists =
         !zoneCells(pol, other, a.fromIdx).empty() && !zoneCells(pol, other, a.toIdx).empty();
-    if (!partner && otherFamilyExists) a.change.family = a.fam == 0 ? "IPv4" : "IPv6";
+    if (!partner && !evident && otherFamilyExists) a.change.family = a.fam == 0 ? "IPv4" : "IPv6";
+    auto text = [&](const Side& side, const std::string& zone) {
+      if (side.mode == Mode::Whole) return std::string();
+      if (side.mode == Mode::Except) return zone + " except " + side.text;
+      return side.text;
+    };
+    a.change.from = text(a.src, a.change.fromZone);
+    a.change.to = text(a.dst, a.change.toZone);
   }
 
   // Order: by zone pair as the new policy lists zones, then + before -, then service.
