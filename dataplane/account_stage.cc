@@ -1,0 +1,94 @@
+#include "dataplane/account_stage.h"
+
+#include <rte_ring_elem.h>
+
+#include "dataplane/policy_tables.h"
+#include "dataplane/violation_record.h"
+#include "dataplane/wire.h"
+#include "mgmt/event.h"
+
+namespace isogate::dataplane {
+
+int eventTypeFor(DropReason r) noexcept {
+  using mgmt::EventType;
+  switch (r) {
+    case DropReason::Malformed: return static_cast<int>(EventType::Malformed);
+    case DropReason::SpoofedSource: return static_cast<int>(EventType::SpoofedSource);
+    case DropReason::IsolationBreach: return static_cast<int>(EventType::IsolationBreach);
+    case DropReason::PhysicalIsolation: return static_cast<int>(EventType::PhysicalIsolation);
+    case DropReason::LogicalIsolation:
+    case DropReason::RuleDeny:
+    case DropReason::IntraZoneDeny:
+    case DropReason::NoZone:
+    case DropReason::FlowCut: return static_cast<int>(EventType::LogicalIsolation);
+    default: return -1;
+  }
+}
+
+namespace {
+
+void fillRecord(ViolationRecord& r, const Burst& b, int i, int type, const WorkerContext& ctx) {
+  const PacketMeta& md = b.meta[i];
+  const bool v6 = md.l3 == L3Kind::Ipv6;
+  const uint64_t dt = b.now > ctx.baseTsc ? b.now - ctx.baseTsc : 0;
+  r.unixNs = ctx.baseUnixNs + static_cast<uint64_t>(static_cast<unsigned __int128>(dt) * 1000000000u / ctx.hz);
+  wire::addrBytes(r.src, md.src, v6);
+  wire::addrBytes(r.dst, md.dst, v6);
+  r.rule = md.rule;
+  r.policyGeneration = b.tables ? b.tables->generation() : 0;
+  r.fromZone = md.srcZone;
+  r.toZone = md.dstZone;
+  r.sport = md.hasPorts ? md.sport : 0;
+  r.dport = md.hasPorts ? md.dport : 0;
+  r.ingressPort = b.inPort;
+  r.type = static_cast<uint8_t>(type);
+  r.family = md.l3 == L3Kind::Ipv4 ? 4 : (v6 ? 6 : 0);
+  r.proto = md.l3 == L3Kind::Arp ? 0 : md.proto;
+  r.icmpType = md.icmpType;
+  r.hasIcmpType = md.hasIcmp;
+  r.reason = static_cast<uint8_t>(md.reason);
+}
+
+}  // namespace
+
+void AccountStage::process(Burst& b, TxBuffer& tx) noexcept {
+  ViolationRecord records[kBurstSize];
+  uint32_t nrec = 0;
+  WorkerCounters& c = ctx_.counters;
+  PolicyTables* t = const_cast<PolicyTables*>(b.tables);
+  for (int i = 0; i < b.count; ++i) {
+    PacketMeta& md = b.meta[i];
+    rte_mbuf* m = b.pkts[i];
+    const uint32_t len = m->pkt_len;
+    if (md.reason != DropReason::None) {
+      bump(c.drops[static_cast<int>(md.reason)]);
+      const int type = eventTypeFor(md.reason);
+      if (type >= 0) fillRecord(records[nrec++], b, i, type, ctx_);
+    } else if (md.action == Action::Transmit && md.path != Path::Local) {
+      bump(c.forwarded);
+      if (md.logFlow) fillRecord(records[nrec++], b, i, static_cast<int>(mgmt::EventType::FlowAllowed), ctx_);
+    }
+    if (t && md.srcZone != kNoZone && md.dstZone != kNoZone && md.path != Path::Local) {
+      PairCounters& pc = t->pairCounter(ctx_.index, md.srcZone, md.dstZone);
+      (md.reason == DropReason::None ? pc.forwarded : pc.dropped).add(len);
+      if (md.rule < t->ruleCount()) t->ruleCounter(ctx_.index, md.rule).add(len);
+    }
+    if (md.action == Action::Transmit) {
+      TxBuffer::Queue& q = tx.port[md.outPort];
+      if (q.count < TxBuffer::kDepth) {
+        q.pkts[q.count++] = m;
+        bump(c.tx);
+        continue;
+      }
+      bump(c.drops[static_cast<int>(DropReason::TxFull)]);
+    }
+    rte_pktmbuf_free(m);
+  }
+  if (nrec > 0) {
+    const unsigned sent =
+        ctx_.events ? rte_ring_enqueue_burst_elem(ctx_.events, records, sizeof(ViolationRecord), nrec, nullptr) : 0;
+    if (sent < nrec) bump(c.eventsLost, nrec - sent);
+  }
+}
+
+}  // namespace isogate::dataplane

@@ -1,0 +1,144 @@
+#include "dataplane/flow_stage.h"
+
+#include "dataplane/policy_tables.h"
+#include "dataplane/tcp_state.h"
+
+namespace isogate::dataplane {
+
+using namespace wire;
+
+bool tracked(const PacketMeta& md, bool v6) noexcept {
+  if (md.proto == kProtoTcp || md.proto == kProtoUdp) return true;
+  if (md.proto == (v6 ? kProtoIcmpv6 : kProtoIcmp)) {
+    return md.hasIcmp && (v6 ? (md.icmpType == 128 || md.icmpType == 129) : (md.icmpType == 8 || md.icmpType == 0));
+  }
+  return md.proto != kProtoIcmp && md.proto != kProtoIcmpv6;
+}
+
+bool isEchoReply(const PacketMeta& md, bool v6) noexcept {
+  return md.hasIcmp && md.icmpType == (v6 ? 129 : 0);
+}
+
+void setInitiatorView(PacketMeta& md, bool v6) noexcept {
+  md.clsProto = md.proto;
+  md.clsHasIcmp = md.hasIcmp;
+  if (!md.replyDir) {
+    md.clsSrc = md.src;
+    md.clsDst = md.dst;
+    md.clsDport = md.hasPorts ? md.dport : 0;
+    md.clsIcmpType = md.icmpType;
+    return;
+  }
+  md.clsSrc = md.dst;
+  md.clsDst = md.src;
+  md.clsDport = md.hasPorts ? md.sport : 0;
+  md.clsIcmpType = isEchoReply(md, v6) ? (v6 ? 128 : 8) : md.icmpType;
+}
+
+void FlowStage::advance(FlowEntry& e, PacketMeta& md, uint64_t now) noexcept {
+  const TickTimeouts& t = ctx_.timeouts;
+  uint64_t timeout;
+  if (md.proto == kProtoTcp) {
+    timeout = advanceTcp(e, md.replyDir, md.tcpFlags, t);
+  } else if (md.proto == kProtoUdp) {
+    if (md.replyDir) e.replied = true;
+    timeout = e.replied ? t.udpReplied : t.udpUnreplied;
+  } else if (md.hasIcmp) {
+    timeout = t.icmp;
+  } else {
+    timeout = t.other;
+  }
+  e.expires = now + timeout;
+}
+
+void FlowStage::process(Burst& b) noexcept {
+  FlowKey keys[kBurstSize];
+  const FlowKey* keyPtr[kBurstSize] = {};
+  bool srcIsLo[kBurstSize];
+  int index[kBurstSize];
+  int32_t pos[kBurstSize];
+  uint32_t n = 0;
+  for (int i = 0; i < b.count; ++i) {
+    if (!b.live(i)) continue;
+    PacketMeta& md = b.meta[i];
+    const bool v6 = b.isV6(i);
+    if (md.frag == FragKind::Later) {
+      fragment(b, i);
+      continue;
+    }
+    if (!tracked(md, v6)) {
+      related(b, i);
+      continue;
+    }
+    makeFlowKey(v6, md.proto, md.src, md.dst, md.sport, md.dport, &keys[n], &srcIsLo[n]);
+    keyPtr[n] = &keys[n];
+    index[n++] = i;
+  }
+  ctx_.flows.lookupBulk(keyPtr, n, pos);
+  const uint32_t generation = b.tables->generation();
+  for (uint32_t k = 0; k < n; ++k) {
+    PacketMeta& md = b.meta[index[k]];
+    const bool v6 = b.isV6(index[k]);
+    int32_t p = pos[k];
+    if (p >= 0) {
+      FlowEntry& e = ctx_.flows.entry(p);
+      const bool reply = srcIsLo[k] != e.initiatorIsLo;
+      const bool restart = md.proto == kProtoTcp && !reply && isPureSyn(md.tcpFlags) &&
+                           (e.tcp == TcpState::Closing || e.tcp == TcpState::Closed);
+      const bool expired = e.expires <= b.now;
+      if (expired || restart) {
+        ctx_.flows.erase(keys[k]);
+        if (expired) bump(ctx_.counters.flowsExpired);
+        p = -1;
+      } else {
+        md.flow = p;
+        md.replyDir = reply;
+        md.rule = e.rule;
+        advance(e, md, b.now);
+        if (e.generation != generation) {
+          md.reClassify = true;
+          setInitiatorView(md, v6);
+        } else {
+          md.path = Path::Established;
+        }
+        continue;
+      }
+    }
+    md.pendingNew = true;
+    md.path = Path::NewFlow;
+    setInitiatorView(md, v6);
+  }
+}
+
+void FlowStage::fragment(Burst& b, int i) noexcept {
+  PacketMeta& md = b.meta[i];
+  FragVerdict v;
+  if (!ctx_.frags.find(b.isV6(i), md, b.now, &v)) {
+    b.drop(i, DropReason::Malformed);  // orphan: its first fragment was not seen or not allowed
+    return;
+  }
+  md.path = Path::Fragment;
+  md.rule = v.rule;
+}
+
+void FlowStage::related(Burst& b, int i) noexcept {
+  PacketMeta& md = b.meta[i];
+  const bool v6 = b.isV6(i);
+  if (md.icmpError) {
+    FlowKey key;
+    bool lo;
+    makeFlowKey(v6, md.innerProto, md.innerSrc, md.innerDst, md.innerSport, md.innerDport, &key, &lo);
+    const int32_t p = ctx_.flows.lookup(key);
+    if (p >= 0 && ctx_.flows.entry(p).expires > b.now &&
+        ctx_.flows.entry(p).generation == b.tables->generation()) {
+      md.path = Path::Related;
+      md.rule = ctx_.flows.entry(p).rule;
+      return;
+    }
+  }
+  md.pendingNew = true;  // judged on its own by the policy, no state kept
+  md.path = Path::Stateless;
+  setInitiatorView(md, v6);
+}
+
+}  // namespace isogate::dataplane

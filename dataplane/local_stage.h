@@ -1,0 +1,23 @@
+// The link-local conversation of the gateway: answers ARP requests and IPv6
+// neighbour solicitations for the ingress port's own addresses, and learns
+// neighbours from ARP and ND (only addresses in the port's connected networks).
+// Never forwards any of it. Runs before zone checks: ND uses link-local
+// and unspecified sources that belong to no zone.
+#pragma once
+
+#include "dataplane/worker_context.h"
+
+namespace isogate::dataplane {
+
+class LocalStage {
+ public:
+  explicit LocalStage(WorkerContext& ctx) : ctx_(ctx) {}
+  void process(Burst& b) noexcept;
+
+ private:
+  void arp(Burst& b, int i) noexcept;
+  void neighbourDiscovery(Burst& b, int i) noexcept;
+  WorkerContext& ctx_;
+};
+
+}  // namespace isogate::dataplane

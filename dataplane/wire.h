@@ -1,0 +1,70 @@
+// Byte-order helpers for reading and writing packet headers in place. Headers
+// are read through these rather than through packed structs so that the parser
+// never depends on alignment and every bound check is explicit at the caller.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+
+namespace isogate::dataplane::wire {
+
+using U128 = unsigned __int128;
+
+inline uint16_t rd16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
+inline uint32_t rd32(const uint8_t* p) {
+  return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | p[3];
+}
+inline U128 rd128(const uint8_t* p) {
+  U128 v = 0;
+  for (int i = 0; i < 16; ++i) v = v << 8 | p[i];
+  return v;
+}
+inline void wr16(uint8_t* p, uint16_t v) {
+  p[0] = static_cast<uint8_t>(v >> 8);
+  p[1] = static_cast<uint8_t>(v);
+}
+inline void wr32(uint8_t* p, uint32_t v) {
+  for (int i = 3; i >= 0; --i, v >>= 8) p[i] = static_cast<uint8_t>(v);
+}
+inline void wr128(uint8_t* p, U128 v) {
+  for (int i = 15; i >= 0; --i, v >>= 8) p[i] = static_cast<uint8_t>(v);
+}
+// An address as 16 network-order bytes (IPv4 in the first 4), as in ViolationRecord.
+inline void addrBytes(uint8_t* out, U128 v, bool v6) {
+  std::memset(out, 0, 16);
+  if (v6) {
+    wr128(out, v);
+  } else {
+    wr32(out, static_cast<uint32_t>(v));
+  }
+}
+
+// Ones' complement sum over a byte range (big-endian 16-bit words), not folded.
+inline uint32_t sum16(const uint8_t* p, uint32_t len, uint32_t acc = 0) {
+  for (; len > 1; p += 2, len -= 2) acc += rd16(p);
+  if (len) acc += uint32_t{p[0]} << 8;
+  return acc;
+}
+inline uint16_t fold(uint32_t acc) {
+  while (acc >> 16) acc = (acc & 0xffff) + (acc >> 16);
+  return static_cast<uint16_t>(acc);
+}
+// Internet checksum of the range (the value to store in the checksum field).
+inline uint16_t checksum(const uint8_t* p, uint32_t len, uint32_t acc = 0) {
+  return static_cast<uint16_t>(~fold(sum16(p, len, acc)));
+}
+
+inline constexpr uint16_t kEtherIpv4 = 0x0800;
+inline constexpr uint16_t kEtherIpv6 = 0x86dd;
+inline constexpr uint16_t kEtherArp = 0x0806;
+inline constexpr uint16_t kEtherVlan = 0x8100;
+inline constexpr uint16_t kEtherQinQ = 0x88a8;
+
+inline constexpr uint8_t kProtoIcmp = 1;
+inline constexpr uint8_t kProtoTcp = 6;
+inline constexpr uint8_t kProtoUdp = 17;
+inline constexpr uint8_t kProtoIcmpv6 = 58;
+
+inline constexpr uint8_t kTcpFin = 0x01, kTcpSyn = 0x02, kTcpRst = 0x04, kTcpAck = 0x10;
+
+}  // namespace isogate::dataplane::wire

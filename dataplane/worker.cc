@@ -1,0 +1,77 @@
+#include "dataplane/worker.h"
+
+#include <rte_rcu_qsbr.h>
+
+namespace isogate::dataplane {
+
+Worker::Worker(unsigned index, const Topology& topo, NeighbourTable& neighbours, uint32_t fragCapacity,
+               const std::atomic<const PolicyTables*>& tables, rte_rcu_qsbr* rcu)
+    : ctx_(index, topo, neighbours, fragCapacity),
+      tables_(tables),
+      rcu_(rcu),
+      local_(ctx_),
+      zones_(ctx_),
+      flows_(ctx_),
+      classify_(ctx_, flows_),
+      forward_(ctx_),
+      monitor_(ctx_),
+      account_(ctx_) {}
+
+void Worker::enterLoop() noexcept {
+  rte_rcu_qsbr_thread_online(rcu_, ctx_.index);
+  inLoop_ = true;
+}
+
+void Worker::leaveLoop() noexcept {
+  inLoop_ = false;
+  rte_rcu_qsbr_thread_offline(rcu_, ctx_.index);
+}
+
+void Worker::processBurst(uint16_t port, rte_mbuf* const* pkts, uint16_t n, TxBuffer& tx, uint64_t now) noexcept {
+  if (!inLoop_) rte_rcu_qsbr_thread_online(rcu_, ctx_.index);
+  const PolicyTables* tables = tables_.load(std::memory_order_acquire);
+  for (uint16_t done = 0; done < n;) {
+    const uint16_t chunk = static_cast<uint16_t>(n - done < kBurstSize ? n - done : kBurstSize);
+    runChunk(port, pkts + done, chunk, tx, now, tables);
+    done = static_cast<uint16_t>(done + chunk);
+  }
+  if (inLoop_) {
+    rte_rcu_qsbr_quiescent(rcu_, ctx_.index);
+  } else {
+    rte_rcu_qsbr_thread_offline(rcu_, ctx_.index);
+  }
+}
+
+void Worker::runChunk(uint16_t port, rte_mbuf* const* pkts, uint16_t n, TxBuffer& tx, uint64_t now,
+                      const PolicyTables* tables) noexcept {
+  Burst& b = burst_;
+  b.count = n;
+  b.inPort = port;
+  b.now = now;
+  b.tables = tables;
+  for (uint16_t i = 0; i < n; ++i) b.pkts[i] = pkts[i];
+  bump(ctx_.counters.rx, n);
+  parse_.process(b);
+  if (!tables || port >= ctx_.topo.portCount()) {  // fail closed: nothing passes without a policy
+    for (uint16_t i = 0; i < n; ++i) {
+      if (b.live(i)) b.drop(i, DropReason::NoPolicy);
+    }
+  } else if (ctx_.topo.monitor(port)) {
+    monitor_.process(b);
+  } else {
+    local_.process(b);
+    zones_.process(b);
+    flows_.process(b);
+    classify_.process(b);
+    forward_.process(b);
+  }
+  account_.process(b, tx);
+}
+
+uint32_t Worker::expireFlows(uint64_t now, uint32_t budget) noexcept {
+  const uint32_t removed = ctx_.flows.expire(now, budget);
+  bump(ctx_.counters.flowsExpired, removed);
+  return removed;
+}
+
+}  // namespace isogate::dataplane

@@ -1,0 +1,66 @@
+// One worker lcore's pipeline: parse -> local (ARP/ND) -> zones & isolation ->
+// connection tracking -> classifier -> forward -> accounting. The gateway's
+// RX/TX loop calls processBurst() with what rte_eth_rx_burst returned and
+// sends what lands in the TxBuffer. A worker is used by one thread at a time.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "dataplane/account_stage.h"
+#include "dataplane/classify_stage.h"
+#include "dataplane/flow_stage.h"
+#include "dataplane/forward_stage.h"
+#include "dataplane/local_stage.h"
+#include "dataplane/monitor_stage.h"
+#include "dataplane/parse.h"
+#include "dataplane/tx_buffer.h"
+#include "dataplane/worker_context.h"
+#include "dataplane/zone_stage.h"
+
+struct rte_rcu_qsbr;
+
+namespace isogate::dataplane {
+
+class Worker {
+ public:
+  Worker(unsigned index, const Topology& topo, NeighbourTable& neighbours, uint32_t fragCapacity,
+         const std::atomic<const PolicyTables*>& tables, rte_rcu_qsbr* rcu);
+
+  WorkerContext& context() { return ctx_; }
+  const WorkerCounters& counters() const { return ctx_.counters; }
+
+  // Judges up to any number of packets received on `port` (in chunks of 32)
+  // at TSC `now`. Takes ownership of every mbuf: each is either queued in tx
+  // or freed. Never blocks, allocates, locks or throws.
+  void processBurst(uint16_t port, rte_mbuf* const* pkts, uint16_t n, TxBuffer& tx, uint64_t now) noexcept;
+
+  // RCU participation. A worker thread calls enterLoop() before its RX loop and
+  // leaveLoop() after; in between each burst reports a quiescent state. Outside
+  // a loop (tests, simulators) each processBurst() goes online and offline itself.
+  void enterLoop() noexcept;
+  void leaveLoop() noexcept;
+
+  // Removes up to `budget` expired flows; call from the worker's own thread between bursts.
+  uint32_t expireFlows(uint64_t now, uint32_t budget) noexcept;
+
+ private:
+  void runChunk(uint16_t port, rte_mbuf* const* pkts, uint16_t n, TxBuffer& tx, uint64_t now,
+                const PolicyTables* tables) noexcept;
+
+  WorkerContext ctx_;
+  const std::atomic<const PolicyTables*>& tables_;
+  rte_rcu_qsbr* rcu_;
+  bool inLoop_ = false;
+  Burst burst_;
+  ParseStage parse_;
+  LocalStage local_;
+  ZoneStage zones_;
+  FlowStage flows_;
+  ClassifyStage classify_;
+  ForwardStage forward_;
+  MonitorStage monitor_;
+  AccountStage account_;
+};
+
+}  // namespace isogate::dataplane
