@@ -18,7 +18,7 @@ find_package(Threads REQUIRED)
 add_library(isogate_mgmt STATIC ${ISOGATE_MGMT_SOURCES})
 target_include_directories(isogate_mgmt PUBLIC ${PROJECT_SOURCE_DIR})
 target_link_libraries(isogate_mgmt PUBLIC isogate_mgmt_client nlohmann_json::nlohmann_json
-                      yaml-cpp OpenSSL::Crypto PkgConfig::PCAP Threads::Threads)
+                      isogate_policy yaml-cpp OpenSSL::Crypto PkgConfig::PCAP Threads::Threads)
 
 if(EXISTS ${CMAKE_CURRENT_LIST_DIR}/mgmtd_main.cc)
   add_executable(isogate-mgmtd ${CMAKE_CURRENT_LIST_DIR}/mgmtd_main.cc)
