@@ -35,6 +35,9 @@ class Backend {
   virtual bool start(std::string& error) = 0;
   // Replaces the running policy as a whole.
   virtual ApplyResult apply(const policy::CompiledPolicy& policy, const std::vector<BackendInterface>& interfaces) = 0;
+  // Housekeeping, called from the control loop about once a second (e.g. ending flows
+  // whose schedule window has closed). Never blocks for long.
+  virtual void tick() {}
 };
 
 }  // namespace isogate::gateway

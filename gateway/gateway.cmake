@@ -5,7 +5,7 @@ set(ISOGATE_GATEWAY_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/violation_event.cc
   ${CMAKE_CURRENT_LIST_DIR}/nflog_reader.cc
   ${CMAKE_CURRENT_LIST_DIR}/policy_loader.cc)
-foreach(optional nft_backend.cc gateway_loop.cc)
+foreach(optional nft_backend.cc gateway_loop.cc conntrack_sweep.cc nft_netlink_sink.cc)
   if(EXISTS ${CMAKE_CURRENT_LIST_DIR}/${optional})
     list(APPEND ISOGATE_GATEWAY_SOURCES ${CMAKE_CURRENT_LIST_DIR}/${optional})
   endif()
@@ -17,7 +17,7 @@ if(TARGET isogate_nft_netlink)
   target_link_libraries(isogate_gateway PUBLIC isogate_nft_netlink)
 endif()
 
-if(EXISTS ${CMAKE_CURRENT_LIST_DIR}/gw_main.cc)
+if(EXISTS ${CMAKE_CURRENT_LIST_DIR}/gw_main.cc AND EXISTS ${CMAKE_CURRENT_LIST_DIR}/nft_netlink_sink.cc)
   add_executable(isogate-gw ${CMAKE_CURRENT_LIST_DIR}/gw_main.cc)
   target_link_libraries(isogate-gw PRIVATE isogate_gateway)
 endif()

@@ -10,8 +10,8 @@
 
 namespace isogate::gateway {
 
-GatewayLoop::GatewayLoop(PolicyLoader& loader, EventOutput& events, NflogReader* nflog)
-    : loader_(loader), events_(events), nflog_(nflog) {}
+GatewayLoop::GatewayLoop(PolicyLoader& loader, Backend& backend, EventOutput& events, NflogReader* nflog)
+    : loader_(loader), backend_(backend), events_(events), nflog_(nflog) {}
 
 GatewayLoop::~GatewayLoop() {
   if (signalFd_ >= 0) ::close(signalFd_);
@@ -50,6 +50,7 @@ int GatewayLoop::run() {
     if (n < 0 && errno != EINTR) return 0;
     if (fds[1].revents & POLLIN) nflog_->drain();
     reportLostEvents();
+    backend_.tick();
     if (!(fds[0].revents & POLLIN)) continue;
     signalfd_siginfo info;
     while (read(signalFd_, &info, sizeof info) == sizeof info) {

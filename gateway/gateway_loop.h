@@ -13,7 +13,7 @@ namespace isogate::gateway {
 
 class GatewayLoop {
  public:
-  GatewayLoop(PolicyLoader& loader, EventOutput& events, NflogReader* nflog);
+  GatewayLoop(PolicyLoader& loader, Backend& backend, EventOutput& events, NflogReader* nflog);
   ~GatewayLoop();
 
   // Blocks the handled signals and opens the signalfd; call before any thread starts.
@@ -25,6 +25,7 @@ class GatewayLoop {
   void reportLostEvents();
 
   PolicyLoader& loader_;
+  Backend& backend_;
   EventOutput& events_;
   NflogReader* nflog_;
   int signalFd_ = -1;

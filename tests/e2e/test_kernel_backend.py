@@ -298,9 +298,9 @@ def case_schedule(topo, hosts, work, gwbin):
     # Never within 90 minutes of a window edge, so the test does not depend on when it runs.
     doc["rules"] += [
         {"name": "sched-now", "from": "extranet", "to": "portal", "services": [{"tcp": [8080]}], "action": "allow",
-         "schedule": {"days": days, "hours": f"{hhmm(minute - 90)}-{hhmm(minute + 90)}"}},
+         "schedule": {"days": list(days), "hours": f"{hhmm(minute - 90)}-{hhmm(minute + 90)}"}},
         {"name": "sched-later", "from": "extranet", "to": "portal", "services": [{"tcp": [8081]}], "action": "allow",
-         "schedule": {"days": days, "hours": f"{hhmm(minute + 180)}-{hhmm(minute + 300)}"}},
+         "schedule": {"days": list(days), "hours": f"{hhmm(minute + 180)}-{hhmm(minute + 300)}"}},
         {"name": "sched-other-day", "from": "extranet", "to": "portal", "services": [{"tcp": [8082]}],
          "action": "allow", "schedule": {"days": [other_day], "hours": "00:00-24:00"}},
     ]

@@ -1,0 +1,143 @@
+// isogate-gw --config GATEWAY.yaml [--events-file PATH] [--mgmt-socket PATH] [--check-only]
+// Wires the parts together: config, backend, policy loader, NFLOG events, signal loop.
+// Exit codes: 0 stopped by a signal (rules stay in force), 1 bad config or backend
+// failure, 2 usage.
+#include <signal.h>
+
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <string>
+
+#include "gateway/gateway_loop.h"
+#include "gateway/nft_backend.h"
+#include "gateway/nft_netlink_sink.h"
+#include "gateway/nflog_reader.h"
+#include "gateway/policy_loader.h"
+#include "policy/gateway_config.h"
+#include "policy/nft_ruleset.h"
+#include "policy/pipeline.h"
+
+namespace {
+
+using namespace isogate;
+
+struct Args {
+  std::string config, eventsFile, mgmtSocket;
+  bool checkOnly = false;
+};
+
+int usage() {
+  std::fprintf(stderr, "usage: isogate-gw --config GATEWAY.yaml [--events-file PATH] [--mgmt-socket PATH] [--check-only]\n");
+  return 2;
+}
+
+bool parseArgs(int argc, char** argv, Args& a) {
+  for (int i = 1; i < argc; ++i) {
+    std::string k = argv[i];
+    auto value = [&](std::string& out) {
+      if (i + 1 >= argc) return false;
+      out = argv[++i];
+      return true;
+    };
+    if (k == "--config") {
+      if (!value(a.config)) return false;
+    } else if (k == "--events-file") {
+      if (!value(a.eventsFile)) return false;
+    } else if (k == "--mgmt-socket") {
+      if (!value(a.mgmtSocket)) return false;
+    } else if (k == "--check-only") {
+      a.checkOnly = true;
+    } else {
+      return false;
+    }
+  }
+  return !a.config.empty();
+}
+
+void printDiagnostics(const policy::Diagnostics& d) {
+  for (const auto& x : d.sorted()) std::fprintf(stderr, "%s\n", policy::formatDiagnostic(x).c_str());
+}
+
+mgmt::Event fault(const std::string& what) {
+  mgmt::Event e;
+  e.type = mgmt::EventType::Fault;
+  e.set("error", what);
+  e.message = what;
+  return e;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args args;
+  if (!parseArgs(argc, argv, args)) return usage();
+
+  // Signals first: a SIGHUP during start-up must queue a reload, not kill the daemon.
+  sigset_t handled;
+  sigemptyset(&handled);
+  for (int s : {SIGHUP, SIGTERM, SIGINT}) sigaddset(&handled, s);
+  sigprocmask(SIG_BLOCK, &handled, nullptr);
+  std::unique_ptr<gateway::GatewayLoop> loop;
+  policy::Diagnostics diags;
+  policy::GatewayConfig config = policy::loadGatewayConfigFile(args.config, diags);
+  if (!diags.hasErrors()) {
+    policy::PolicyBuild build = policy::buildPolicyFile(config.policyPath);
+    if (build.ok()) policy::checkGatewayConfig(config, build.model, diags);
+    if (args.checkOnly) {
+      for (const auto& x : build.diags.sorted()) std::fprintf(stderr, "%s\n", policy::formatDiagnostic(x).c_str());
+      printDiagnostics(diags);
+      return diags.hasErrors() || !build.ok() ? 1 : 0;
+    }
+  }
+  printDiagnostics(diags);
+  if (diags.hasErrors()) return 1;
+  if (config.backend == policy::Backend::Dpdk) {
+    std::fprintf(stderr, "isogate-gw: dpdk backend not built in this binary yet\n");
+    return 1;
+  }
+
+  gateway::EventOutput events({args.eventsFile, args.mgmtSocket, config.name});
+  std::string error;
+  if (!events.open(error)) {
+    std::fprintf(stderr, "isogate-gw: %s\n", error.c_str());
+    return 1;
+  }
+
+  std::vector<gateway::BackendInterface> interfaces;
+  std::vector<policy::IpAddress> local;
+  for (const auto& i : config.interfaces) {
+    interfaces.push_back({i.name, i.zone, i.monitor, -1});
+    for (const auto& a : i.addresses) local.push_back(a.value.address);
+  }
+  auto sink = gateway::makeKernelRulesetSink();
+  gateway::NftBackend backend(*sink, local);
+  gateway::PolicyLoader loader(backend, events, config.policyPath, interfaces);
+  gateway::NflogReader nflog([&](const gateway::LogTag& tag, const gateway::PacketSummary& pkt, const std::string& in) {
+    auto running = loader.current();  // names from the policy that is in force
+    events.emit(gateway::violationEvent(tag, pkt, running.get(), in));
+  });
+  loop = std::make_unique<gateway::GatewayLoop>(loader, backend, events, &nflog);
+  if (!loop->prepare(error)) {
+    std::fprintf(stderr, "isogate-gw: %s\n", error.c_str());
+    return 1;
+  }
+
+  // Fail closed before anything else touches the kernel.
+  if (!backend.start(error)) {
+    events.emit(fault("cannot install the fail-closed ruleset: " + error));
+    std::fprintf(stderr, "isogate-gw: %s\n", error.c_str());
+    return 1;
+  }
+  // Bind the log groups before the policy that logs to them goes in, so no drop goes unseen.
+  if (!nflog.open({policy::kNflogPhysicalIsolation, policy::kNflogIsolationBreach, policy::kNflogLogicalIsolation,
+                   policy::kNflogSpoofedSource, policy::kNflogMalformed, policy::kNflogFlowAllowed},
+                  error)) {
+    events.emit(fault("violation events unavailable: " + error));  // enforcement goes on regardless
+  }
+  loader.load();  // a rejected policy leaves the forward path closed; SIGHUP retries
+
+  int sig = loop->run();
+  std::fprintf(stderr, "isogate-gw: stopping on signal %d; the rules stay in force\n", sig);
+  return 0;
+}

@@ -1,0 +1,57 @@
+// The kernel backend: the policy enforced by nftables. Builds the one ruleset model
+// (policy/nft_ruleset.h) for the policy and the gateway's interfaces, hands it to a
+// RulesetSink as one transaction (table `inet isogate` replaced as a whole), reads it back,
+// and removes the connection-table entries of flows the new policy no longer allows.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gateway/backend.h"
+#include "policy/nft_ruleset.h"
+
+namespace isogate::gateway {
+
+// Where a ruleset goes: the kernel over netlink (nft_netlink_sink.h), or a recording for tests.
+class RulesetSink {
+ public:
+  virtual ~RulesetSink() = default;
+  // Replaces table inet isogate with `ruleset` in one transaction: all of it or nothing.
+  virtual bool replace(const policy::NftRuleset& ruleset, std::string& error) = 0;
+  // Reads the table back: true when the kernel holds exactly `ruleset`.
+  virtual bool verify(const policy::NftRuleset& ruleset, std::string& error) = 0;
+  // Whether table inet isogate exists (rules of an earlier run still in force).
+  virtual bool tableExists() = 0;
+};
+
+// The ruleset in force before any policy: the forward path drops everything (base chain
+// with policy drop and no rule), the gateway's own traffic is left as the host has it.
+policy::NftRuleset failClosedRuleset();
+
+class NftBackend : public Backend {
+ public:
+  NftBackend(RulesetSink& sink, std::vector<policy::IpAddress> localAddresses);
+  const char* name() const override { return "nftables"; }
+  bool start(std::string& error) override;
+  ApplyResult apply(const policy::CompiledPolicy& policy, const std::vector<BackendInterface>& interfaces) override;
+  // At each new minute: ends flows whose schedule window closed, and re-renders when the
+  // host's UTC offset changed (schedules are local time, the kernel's clock matches are not).
+  void tick() override;
+
+  const policy::NftRuleset& lastApplied() const { return applied_; }
+
+ private:
+  ApplyResult install(const policy::NftRuleset& ruleset);
+
+  RulesetSink& sink_;
+  std::vector<policy::IpAddress> local_;
+  policy::NftRuleset applied_;
+  policy::NftBuildOptions options_;
+  std::optional<policy::CompiledPolicy> running_;
+  std::vector<BackendInterface> interfaces_;
+  int lastMinute_ = -1;
+};
+
+}  // namespace isogate::gateway
