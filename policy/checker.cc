@@ -153,8 +153,8 @@ class Checker {
       }
       const auto key = ordered(pair.a, pair.b);
       if (const auto it = seen.find(key); it != seen.end()) {
-        d_.error(pair.where, "isolation pair " + pair.a + "/" + pair.b + " is listed twice (first at " +
-                                 lineOf(it->second->where) + ")");
+        d_.error(pair.where, "isolation pair " + pair.a + "/" + pair.b +
+                                 " is listed twice (first at " + lineOf(it->second->where) + ")");
         continue;
       }
       seen.emplace(key, &pair);
@@ -209,7 +209,8 @@ class Checker {
                                        [&](const auto& o) { return o.value.contains(n.value); });
           if (it != other.networks.end()) {
             d_.error(n.where, "network " + toString(n.value) + " in " + ruleLabel +
-                                  " belongs to zone '" + other.name + "', not to '" + zn.name + "'");
+                                  " belongs to zone '" + other.name + "', not to '" + zn.name +
+                                  "'");
             break;
           }
         }
@@ -275,7 +276,8 @@ class Checker {
       const Zone& z = p_.zones[i];
       // A classified zone's job is to be isolated: naming it nowhere is normal.
       if (zoneUsed_[i] || z.level == Level::Classified) continue;
-      d_.warning(z.where, "zone '" + z.name + "' is defined but no rule or isolation pair names it");
+      d_.warning(z.where,
+                 "zone '" + z.name + "' is defined but no rule or isolation pair names it");
     }
   }
 

@@ -32,7 +32,8 @@ void addTerms(const std::vector<ServiceTerm>& terms, std::vector<Span>& out) {
   }
 }
 
-Services normalise(const Rule& rule, const std::unordered_map<std::string, const Service*>& byName) {
+Services normalise(const Rule& rule,
+                   const std::unordered_map<std::string, const Service*>& byName) {
   Services s;
   if (rule.anyService) return s;
   s.any = false;

@@ -34,10 +34,10 @@ const GatewayInterface* GatewayConfig::findInterface(const std::string& n) const
 namespace {
 
 constexpr std::pair<std::string_view, int> kFacilities[] = {
-    {"kern", 0},    {"user", 1},    {"mail", 2},    {"daemon", 3},  {"auth", 4},
-    {"syslog", 5},  {"lpr", 6},     {"news", 7},    {"uucp", 8},    {"cron", 9},
-    {"authpriv", 10}, {"ftp", 11},  {"local0", 16}, {"local1", 17}, {"local2", 18},
-    {"local3", 19}, {"local4", 20}, {"local5", 21}, {"local6", 22}, {"local7", 23},
+    {"kern", 0},      {"user", 1},    {"mail", 2},    {"daemon", 3},  {"auth", 4},
+    {"syslog", 5},    {"lpr", 6},     {"news", 7},    {"uucp", 8},    {"cron", 9},
+    {"authpriv", 10}, {"ftp", 11},    {"local0", 16}, {"local1", 17}, {"local2", 18},
+    {"local3", 19},   {"local4", 20}, {"local5", 21}, {"local6", 22}, {"local7", 23},
 };
 
 std::optional<uint16_t> parsePort(std::string_view t) {
@@ -229,8 +229,9 @@ class GatewayLoader {
       for (const auto& en : item.entries)
         if (en.key.isScalar() && en.key.text == "name" && en.value.isScalar())
           context = "interface '" + en.value.text + "'";
-      const Fields f = r_.fields(item, {"name", "zone", "address", "device", "monitor", "description"},
-                                 {"name", "zone"}, context);
+      const Fields f =
+          r_.fields(item, {"name", "zone", "address", "device", "monitor", "description"},
+                    {"name", "zone"}, context);
       if (const auto* n = f.get("name")) {
         if (const auto name = r_.string(*n)) {
           itf.name = *name;
@@ -296,8 +297,7 @@ class GatewayLoader {
       }
       if (ok && route.to.value.family != route.via.value.family) {
         r_.error(f.get("via")->value, "route to " + toString(route.to.value) + " via " +
-                                              toString(route.via.value) +
-                                              " mixes IPv4 and IPv6");
+                                          toString(route.via.value) + " mixes IPv4 and IPv6");
         ok = false;
       }
       if (ok) c_.routes.push_back(std::move(route));
@@ -340,7 +340,8 @@ class GatewayLoader {
         return;
       }
     } else if (u.starts_with("udp://") || u.starts_with("tcp://")) {
-      t.transport = u.starts_with("udp") ? SyslogTarget::Transport::Udp : SyslogTarget::Transport::Tcp;
+      t.transport =
+          u.starts_with("udp") ? SyslogTarget::Transport::Udp : SyslogTarget::Transport::Tcp;
       if (!parseHostPort(u.substr(6), /*needPort=*/false, t.host, t.port)) {
         r_.error(item, bad);
         return;
@@ -461,8 +462,9 @@ GatewayConfig loadGatewayConfigText(std::string_view text, const std::string& fi
     return config;
   }
   if (!parsed.root.isMap()) {
-    r.error(parsed.root, "a gateway config must be a mapping with version, name, policy, backend "
-                         "and interfaces");
+    r.error(parsed.root,
+            "a gateway config must be a mapping with version, name, policy, backend "
+            "and interfaces");
     return config;
   }
   GatewayLoader(r, config).load(parsed.root);

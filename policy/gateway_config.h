@@ -58,7 +58,7 @@ struct SyslogTarget {
 
 struct EventsConfig {
   std::vector<SyslogTarget> syslog;
-  std::string jsonPath;            // empty = no JSON log
+  std::string jsonPath;               // empty = no JSON log
   int aggregateIntervalSeconds = 10;  // repeated violations: one message per interval
   std::string facility = "local4";    // syslog facility name
   int facilityCode = 20;              // its number (local4 = 20)
@@ -79,7 +79,7 @@ struct ControlConfig {
 struct GatewayConfig {
   std::string file;  // as given
   int version = 0;
-  std::string name;  // host name in events
+  std::string name;        // host name in events
   std::string policyPath;  // resolved against the config file's folder
   Location policyWhere;
   Backend backend = Backend::Nftables;

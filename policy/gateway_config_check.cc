@@ -42,16 +42,19 @@ void checkGatewayConfig(const GatewayConfig& config, const Policy& policy, Diagn
     }
     if (itf.monitor) {
       if (!itf.addresses.empty()) {
-        diags.error(itf.addressWhere, "monitor " + label +
-                                          " must not have an address; a monitor port never transmits");
+        diags.error(
+            itf.addressWhere,
+            "monitor " + label + " must not have an address; a monitor port never transmits");
       }
       continue;
     }
     if (config.backend == Backend::Dpdk && itf.device.empty()) {
-      diags.error(itf.where, label + " needs 'device' (a PCI address or vdev string) with the dpdk backend");
+      diags.error(itf.where,
+                  label + " needs 'device' (a PCI address or vdev string) with the dpdk backend");
     }
     if (config.backend == Backend::Nftables && !itf.device.empty()) {
-      diags.warning(itf.deviceWhere, "'device' of " + label + " is ignored with the nftables backend");
+      diags.warning(itf.deviceWhere,
+                    "'device' of " + label + " is ignored with the nftables backend");
     }
     const Zone* zone = zoneOf[i];
     if (!zone) continue;
@@ -83,8 +86,8 @@ void checkGatewayConfig(const GatewayConfig& config, const Policy& policy, Diagn
       const GatewayInterface& earlier = config.interfaces[i];
       if (earlier.monitor || !zoneOf[i] || zoneOf[i] == zoneOf[j]) continue;
       if (policy.isolation(earlier.zone, later.zone) != IsolationMode::Physical) continue;
-      diags.error(later.zoneWhere, "interfaces '" + earlier.name + "' (" + earlier.zone + ") and '" +
-                                       later.name + "' (" + later.zone +
+      diags.error(later.zoneWhere, "interfaces '" + earlier.name + "' (" + earlier.zone +
+                                       ") and '" + later.name + "' (" + later.zone +
                                        ") forward between physically isolated zones; attach the " +
                                        sensorZone(*zoneOf[i], *zoneOf[j]) +
                                        " segment as a monitor interface");
@@ -105,9 +108,9 @@ void checkGatewayConfig(const GatewayConfig& config, const Policy& policy, Diagn
   }
 
   if (config.metrics.enabled && !isLoopback(config.metrics.host)) {
-    diags.warning(config.metrics.where,
-                  "metrics endpoint '" + config.metrics.host + "' is not on loopback; anyone who "
-                  "can reach it can read the gateway's counters");
+    diags.warning(config.metrics.where, "metrics endpoint '" + config.metrics.host +
+                                            "' is not on loopback; anyone who "
+                                            "can reach it can read the gateway's counters");
   }
 }
 

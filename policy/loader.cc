@@ -111,7 +111,8 @@ void loadZones(YamlReader& r, const yaml::Entry& section, Policy& policy) {
     }
     if (const auto* n = f.get("networks")) loadZoneNetworks(r, *n, zone);
     if (const auto* i = f.get("intra_zone")) {
-      if (const auto v = r.choice(*i, "intra_zone", {"allow", "deny"})) zone.intraZoneAllow = *v == 0;
+      if (const auto v = r.choice(*i, "intra_zone", {"allow", "deny"}))
+        zone.intraZoneAllow = *v == 0;
     }
     policy.zones.push_back(std::move(zone));
   }
@@ -124,8 +125,8 @@ void loadPair(YamlReader& r, const yaml::Node& item, Policy& policy) {
   }
   IsolationPair pair;
   pair.where = r.at(item);
-  const Fields f = r.fields(item, {"zones", "mode", "description"}, {"zones", "mode"},
-                            "isolation pair");
+  const Fields f =
+      r.fields(item, {"zones", "mode", "description"}, {"zones", "mode"}, "isolation pair");
   bool ok = f.has("zones") && f.has("mode");
   if (const auto* z = f.get("zones")) {
     if (!z->value.isSequence() || z->value.items.size() != 2 || !z->value.items[0].isScalar() ||
@@ -182,8 +183,9 @@ Policy loadPolicyText(std::string_view text, const std::string& fileName, Diagno
     return policy;
   }
   if (!root.isMap()) {
-    r.error(root, "a policy must be a mapping with version, name, zones, isolation, services "
-                  "and rules");
+    r.error(root,
+            "a policy must be a mapping with version, name, zones, isolation, services "
+            "and rules");
     return policy;
   }
   // Another schema version: the rest of the file would only produce noise.

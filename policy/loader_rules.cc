@@ -17,8 +17,8 @@ void loadEndpoint(YamlReader& r, const yaml::Entry& e, Endpoint& ep, const std::
     return;
   }
   if (!e.value.isMap()) {
-    r.error(e.value, "'" + e.key.text +
-                         "' must be a zone name or a mapping {zone: ZONE, networks: [...]}");
+    r.error(e.value,
+            "'" + e.key.text + "' must be a zone name or a mapping {zone: ZONE, networks: [...]}");
     return;
   }
   const std::string where = "'" + e.key.text + "' of " + context;
@@ -38,7 +38,8 @@ void loadEndpoint(YamlReader& r, const yaml::Entry& e, Endpoint& ep, const std::
         continue;
       }
       if (item.text == "any") {
-        r.error(item, "'any' is not allowed in a rule's networks; omit 'networks' for the whole zone");
+        r.error(item,
+                "'any' is not allowed in a rule's networks; omit 'networks' for the whole zone");
         continue;
       }
       std::string why;
@@ -102,7 +103,8 @@ void loadHours(YamlReader& r, const yaml::Entry& e, Schedule& s) {
   }
   const std::string& t = e.value.text;
   const auto dash = t.find('-');
-  const int start = dash == std::string::npos ? -1 : parseClock(std::string_view(t).substr(0, dash));
+  const int start =
+      dash == std::string::npos ? -1 : parseClock(std::string_view(t).substr(0, dash));
   const int end = dash == std::string::npos ? -1 : parseClock(std::string_view(t).substr(dash + 1));
   const std::string q = "'" + t + "'";
   if (start == -1 || end == -1) {
@@ -174,10 +176,9 @@ void loadRules(YamlReader& r, const yaml::Entry& section, Policy& policy) {
         break;
       }
     }
-    const Fields f = r.fields(item,
-                              {"name", "description", "from", "to", "services", "action", "log",
-                               "ref", "schedule"},
-                              {"name", "from", "to", "action"}, context);
+    const Fields f = r.fields(
+        item, {"name", "description", "from", "to", "services", "action", "log", "ref", "schedule"},
+        {"name", "from", "to", "action"}, context);
     if (const auto* e = f.get("name")) {
       if (const auto name = r.string(*e)) {
         rule.name = *name;

@@ -77,7 +77,8 @@ std::optional<PortRange> parsePortItem(std::string_view text, std::string* why) 
   if (dash == std::string_view::npos) {
     const auto n = wholeNumber(text);
     if (!n) {
-      *why = "invalid port " + quoted + "; expected a number 1..65535 or a range like \"1024-65535\"";
+      *why =
+          "invalid port " + quoted + "; expected a number 1..65535 or a range like \"1024-65535\"";
       return std::nullopt;
     }
     if (*n < 1 || *n > 65535) {

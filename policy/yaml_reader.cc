@@ -30,7 +30,9 @@ std::string inContext(const std::string& context) {
 
 bool YamlReader::keyIsName(const yaml::Node& key) {
   if (key.isScalar() && !key.text.empty()) return true;
-  error(key, "mapping keys must be plain names, not " + std::string(yaml::kindName(key.kind)));
+  error(key, key.isScalar() ? std::string("mapping keys must not be empty")
+                            : "mapping keys must be plain names, not " +
+                                  std::string(yaml::kindName(key.kind)));
   return false;
 }
 

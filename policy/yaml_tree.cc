@@ -13,10 +13,14 @@ namespace isogate::policy::yaml {
 
 const char* kindName(Kind k) {
   switch (k) {
-    case Kind::Null: return "empty";
-    case Kind::Scalar: return "a value";
-    case Kind::Sequence: return "a list";
-    case Kind::Map: return "a mapping";
+    case Kind::Null:
+      return "empty";
+    case Kind::Scalar:
+      return "a value";
+    case Kind::Sequence:
+      return "a list";
+    case Kind::Map:
+      return "a mapping";
   }
   return "empty";
 }
@@ -124,8 +128,7 @@ class TreeBuilder : public YAML::EventHandler {
   void checkTag(const YAML::Mark& mark, const std::string& tag) {
     if (!tag.empty() && tag != "?" && tag != "!") {
       const std::string_view core = "tag:yaml.org,2002:";
-      const std::string shown =
-          tag.starts_with(core) ? "!!" + tag.substr(core.size()) : tag;
+      const std::string shown = tag.starts_with(core) ? "!!" + tag.substr(core.size()) : tag;
       error(mark, "YAML tag '" + shown + "' is not supported");
     }
   }
@@ -139,7 +142,8 @@ class TreeBuilder : public YAML::EventHandler {
     for (const char* word : {"null", "Null", "NULL"}) {
       if (rest.starts_with(word)) {
         const std::string_view after = rest.substr(4);
-        if (after.empty() || std::string_view(" \t\r\n,]}#").find(after[0]) != std::string_view::npos)
+        if (after.empty() ||
+            std::string_view(" \t\r\n,]}#").find(after[0]) != std::string_view::npos)
           return true;
       }
     }
@@ -153,9 +157,8 @@ class TreeBuilder : public YAML::EventHandler {
     if (stack_.empty() || stack_.back().node.kind != Kind::Sequence) return;
     size_t end = mark.pos < 0 ? 0 : std::min(static_cast<size_t>(mark.pos), text_.size());
     while (end > 0) {
-      const size_t lineStart = text_.rfind('\n', end - 1) == std::string_view::npos
-                                   ? 0
-                                   : text_.rfind('\n', end - 1) + 1;
+      const size_t lineStart =
+          text_.rfind('\n', end - 1) == std::string_view::npos ? 0 : text_.rfind('\n', end - 1) + 1;
       std::string_view seg = text_.substr(lineStart, end - lineStart);
       for (size_t i = 0; i < seg.size(); ++i) {
         if (seg[i] == '#' && (i == 0 || seg[i - 1] == ' ' || seg[i - 1] == '\t')) {
@@ -251,7 +254,8 @@ class SecondDocument : public YAML::EventHandler {
   void OnDocumentEnd() override {}
   void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
   void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
   void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
                        YAML::EmitterStyle::value) override {}
   void OnSequenceEnd() override {}

@@ -21,8 +21,8 @@ struct Node {
   bool plain = true;  // a scalar written without quotes or block style
   int line = 0;       // 1-based; for an omitted value, the position of its key or dash
   int column = 0;
-  std::string text;          // Scalar only
-  std::vector<Node> items;   // Sequence only
+  std::string text;            // Scalar only
+  std::vector<Node> items;     // Sequence only
   std::vector<Entry> entries;  // Map only, in file order, duplicates kept
 
   bool isNull() const { return kind == Kind::Null; }

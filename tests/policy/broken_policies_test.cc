@@ -53,12 +53,11 @@ TEST_P(BrokenPolicy, ReportsExactlyTheExpectedDiagnostics) {
   EXPECT_GE(diags.errorCount(), 1);
 }
 
-INSTANTIATE_TEST_SUITE_P(Corpus, BrokenPolicy, ::testing::ValuesIn(cases()),
-                         [](const auto& info) {
-                           std::string n = info.param;
-                           std::replace(n.begin(), n.end(), '-', '_');
-                           return "case_" + n;
-                         });
+INSTANTIATE_TEST_SUITE_P(Corpus, BrokenPolicy, ::testing::ValuesIn(cases()), [](const auto& info) {
+  std::string n = info.param;
+  std::replace(n.begin(), n.end(), '-', '_');
+  return "case_" + n;
+});
 
 TEST(BrokenPolicyCorpus, HasAtLeast35Cases) { EXPECT_GE(cases().size(), 35u); }
 

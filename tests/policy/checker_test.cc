@@ -49,7 +49,8 @@ rules:
 )";
 
 std::string useAll() {
-  return "  - {name: use-all, from: wan, to: lan, services: [web, https, high, ping], action: deny}\n";
+  return "  - {name: use-all, from: wan, to: lan, services: [web, https, high, ping], action: "
+         "deny}\n";
 }
 
 TEST(CheckerTest, CleanFixtureHasNoDiagnostics) {
@@ -65,7 +66,8 @@ TEST(CheckerTest, SpecExampleWarnsAboutUnusedServicesAndTheSilentPair) {
   checkPolicy(q, d2);
   const std::string f = kFixtures + "spec-example.yaml";
   EXPECT_EQ(diagText(d2),
-            f + ":23:7: warning: logical pair extranet/internet has no rule; all traffic between "
+            f +
+                ":23:7: warning: logical pair extranet/internet has no rule; all traffic between "
                 "them is denied\n" +
                 f + ":29:3: warning: service 'dns' is defined but no rule uses it\n" + f +
                 ":31:3: warning: service 'high' is defined but no rule uses it\n" + f +
@@ -74,7 +76,8 @@ TEST(CheckerTest, SpecExampleWarnsAboutUnusedServicesAndTheSilentPair) {
 }
 
 TEST(CheckerTest, ShadowedByBroaderEarlierRule) {
-  EXPECT_EQ(check(kHead + useAll() + R"(  - {name: all-web, from: lan, to: wan, services: [web], action: allow}
+  EXPECT_EQ(check(kHead + useAll() +
+                  R"(  - {name: all-web, from: lan, to: wan, services: [web], action: allow}
   - {name: only-https, from: lan, to: wan, services: [https], action: deny}
 )"),
             "p.yaml:20:5: warning: rule 'only-https' can never match: earlier rule 'all-web' "
@@ -93,7 +96,8 @@ TEST(CheckerTest, AnyServiceRuleShadowsEverythingAfterItInThatDirection) {
 }
 
 TEST(CheckerTest, NarrowerEarlierRuleDoesNotShadow) {
-  EXPECT_EQ(check(kHead + useAll() + R"(  - {name: https-out, from: lan, to: wan, services: [https], action: allow}
+  EXPECT_EQ(check(kHead + useAll() +
+                  R"(  - {name: https-out, from: lan, to: wan, services: [https], action: allow}
   - {name: web-out, from: lan, to: wan, services: [web], action: deny}
   - {name: any-out, from: lan, to: wan, action: deny}
 )"),
@@ -130,7 +134,10 @@ TEST(CheckerTest, ShadowConsidersNetworks) {
 }
 
 TEST(CheckerTest, ShadowConsidersSchedules) {
-  EXPECT_EQ(check(kHead + useAll() + R"(  - {name: office, from: lan, to: wan, action: allow, schedule: {days: [mon, tue], hours: "08:00-18:00"}}
+  EXPECT_EQ(
+      check(
+          kHead + useAll() +
+          R"(  - {name: office, from: lan, to: wan, action: allow, schedule: {days: [mon, tue], hours: "08:00-18:00"}}
   - {name: morning, from: lan, to: wan, action: deny, schedule: {days: [mon], hours: "09:00-12:00"}}
   - {name: weekend, from: lan, to: wan, action: deny, schedule: {days: [sat], hours: "09:00-12:00"}}
   - {name: always, from: lan, to: wan, action: deny}
@@ -138,16 +145,17 @@ TEST(CheckerTest, ShadowConsidersSchedules) {
   - {name: late, from: wan, to: lan, action: allow, schedule: {hours: "23:00-05:00"}}
   - {name: evening, from: wan, to: lan, action: allow, schedule: {hours: "22:30-23:30"}}
 )"),
-            "p.yaml:20:5: warning: rule 'morning' can never match: earlier rule 'office' (line "
-            "19) covers all its traffic\n"
-            "p.yaml:24:5: warning: rule 'late' can never match: earlier rule 'night' (line 23) "
-            "covers all its traffic\n"
-            "p.yaml:25:5: warning: rule 'evening' can never match: earlier rule 'night' (line "
-            "23) covers all its traffic\n");
+      "p.yaml:20:5: warning: rule 'morning' can never match: earlier rule 'office' (line "
+      "19) covers all its traffic\n"
+      "p.yaml:24:5: warning: rule 'late' can never match: earlier rule 'night' (line 23) "
+      "covers all its traffic\n"
+      "p.yaml:25:5: warning: rule 'evening' can never match: earlier rule 'night' (line "
+      "23) covers all its traffic\n");
 }
 
 TEST(CheckerTest, ShadowReportsTheEarliestCoveringRule) {
-  EXPECT_EQ(check(kHead + useAll() + R"(  - {name: a, from: lan, to: wan, services: [{tcp: ["1-1000"]}], action: allow}
+  EXPECT_EQ(check(kHead + useAll() +
+                  R"(  - {name: a, from: lan, to: wan, services: [{tcp: ["1-1000"]}], action: allow}
   - {name: b, from: lan, to: wan, services: [{tcp: [443]}], action: allow}
   - {name: c, from: lan, to: wan, services: [https], action: deny}
 )"),

@@ -63,7 +63,8 @@ TEST(GatewayConfigTest, FixtureLoadsEveryField) {
   EXPECT_EQ(toString(c.routes[0].to.value), "0.0.0.0/0");
   EXPECT_EQ(toString(c.routes[0].via.value), "203.0.113.1");
   EXPECT_EQ(toString(c.routes[1].via.value), "fd20::fe");
-  EXPECT_EQ(c.dpdkEal, (std::vector<std::string>{"--no-huge", "-m", "512", "--no-pci", "-l", "0-1"}));
+  EXPECT_EQ(c.dpdkEal,
+            (std::vector<std::string>{"--no-huge", "-m", "512", "--no-pci", "-l", "0-1"}));
 
   ASSERT_EQ(c.events.syslog.size(), 4u);
   EXPECT_EQ(c.events.syslog[0].transport, SyslogTarget::Transport::Udp);

@@ -48,26 +48,43 @@ std::string join(const std::vector<std::string>& lines) {
 }
 
 std::string mutate(std::string text, std::mt19937& rng) {
-  auto pick = [&](size_t n) { return n == 0 ? size_t{0} : std::uniform_int_distribution<size_t>(0, n - 1)(rng); };
+  auto pick = [&](size_t n) {
+    return n == 0 ? size_t{0} : std::uniform_int_distribution<size_t>(0, n - 1)(rng);
+  };
   static const std::string kPunct = ": -[]{},#&*!|>'\"%@`\t\n~?0";
   const int rounds = 1 + static_cast<int>(pick(4));
   for (int r = 0; r < rounds && !text.empty(); ++r) {
     std::vector<std::string> lines = splitLines(text);
     switch (pick(7)) {
-      case 0: text.resize(pick(text.size())); break;
-      case 1: text[pick(text.size())] = static_cast<char>(pick(256)); break;
-      case 2: text[pick(text.size())] = kPunct[pick(kPunct.size())]; break;
-      case 3: lines.erase(lines.begin() + static_cast<long>(pick(lines.size()))); text = join(lines); break;
+      case 0:
+        text.resize(pick(text.size()));
+        break;
+      case 1:
+        text[pick(text.size())] = static_cast<char>(pick(256));
+        break;
+      case 2:
+        text[pick(text.size())] = kPunct[pick(kPunct.size())];
+        break;
+      case 3:
+        lines.erase(lines.begin() + static_cast<long>(pick(lines.size())));
+        text = join(lines);
+        break;
       case 4: {
         const size_t i = pick(lines.size());
         lines.insert(lines.begin() + static_cast<long>(i), lines[i]);
         text = join(lines);
         break;
       }
-      case 5: std::swap(lines[pick(lines.size())], lines[pick(lines.size())]); text = join(lines); break;
+      case 5:
+        std::swap(lines[pick(lines.size())], lines[pick(lines.size())]);
+        text = join(lines);
+        break;
       case 6: {
         std::string& l = lines[pick(lines.size())];
-        if (pick(2) && l.starts_with("  ")) l.erase(0, 2); else l.insert(0, "  ");
+        if (pick(2) && l.starts_with("  "))
+          l.erase(0, 2);
+        else
+          l.insert(0, "  ");
         text = join(lines);
         break;
       }
