@@ -13,7 +13,8 @@ endforeach()
 add_library(isogate_gateway STATIC ${ISOGATE_GATEWAY_SOURCES})
 target_include_directories(isogate_gateway PUBLIC ${PROJECT_SOURCE_DIR})
 target_link_libraries(isogate_gateway PUBLIC isogate_policy isogate_mgmt PkgConfig::NFLOG)
-if(TARGET isogate_nft_netlink)
+# The netlink emitter's library is defined by gateway/nft_netlink.cmake (globbed after this file).
+if(EXISTS ${CMAKE_CURRENT_LIST_DIR}/nft_netlink.cmake)
   target_link_libraries(isogate_gateway PUBLIC isogate_nft_netlink)
 endif()
 
