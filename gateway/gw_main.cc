@@ -10,6 +10,7 @@
 #include <string>
 
 #include "gateway/gateway_loop.h"
+#include "gateway/monitor_port.h"
 #include "gateway/nft_backend.h"
 #include "gateway/nft_netlink_sink.h"
 #include "gateway/nflog_reader.h"
@@ -128,6 +129,11 @@ int main(int argc, char** argv) {
     events.emit(fault("cannot install the fail-closed ruleset: " + error));
     std::fprintf(stderr, "isogate-gw: %s\n", error.c_str());
     return 1;
+  }
+  for (const auto& i : interfaces) {
+    if (i.monitor && !gateway::silenceMonitorPort(i.name, error)) {
+      events.emit(fault("monitor port " + i.name + " may transmit: " + error));
+    }
   }
   // Bind the log groups before the policy that logs to them goes in, so no drop goes unseen.
   if (!nflog.open({policy::kNflogPhysicalIsolation, policy::kNflogIsolationBreach, policy::kNflogLogicalIsolation,

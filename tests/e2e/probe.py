@@ -2,7 +2,8 @@
 
 Reads a JSON list of probes on stdin ({"id", "proto": tcp|udp|icmp, "dst", "port", "timeout"}),
 runs them all at once, prints a JSON object id -> {"reply": bool, "detail": str}.
-TCP: a connect plus one echoed line; UDP: one datagram and its echo; ICMP: `ping -c 1`.
+TCP: a connect plus one echoed line; UDP: one datagram and its echo; ICMP: `ping -c 1`;
+"arp": one broadcast who-has for `dst` (never expects a reply; the wire logs tell).
 With "src" set (spoofing tests), sends one forged packet with scapy instead and never
 expects a reply.
 """
@@ -62,8 +63,19 @@ def spoof_probe(p):
     return False, "sent forged"
 
 
+def arp_probe(p):
+    from scapy.all import ARP, Ether, conf, get_if_hwaddr, sendp  # noqa: slow import
+    conf.verb = 0
+    mac = get_if_hwaddr("eth0")
+    sendp(Ether(src=mac, dst="ff:ff:ff:ff:ff:ff") / ARP(op=1, hwsrc=mac, psrc=p.get("from", "0.0.0.0"), pdst=p["dst"]),
+          iface="eth0")
+    return False, "sent who-has"
+
+
 def run_one(p, results):
-    if p.get("src"):
+    if p["proto"] == "arp":
+        fn = arp_probe
+    elif p.get("src"):
         fn = spoof_probe
     else:
         fn = {"tcp": tcp_probe, "udp": udp_probe, "icmp": icmp_probe}[p["proto"]]

@@ -8,6 +8,7 @@ Usage: test_kernel_backend.py --gw PATH CASE      CASE: matrix | lifecycle | rel
 """
 
 import argparse
+import json
 import os
 import shutil
 import signal
@@ -147,7 +148,7 @@ def case_matrix(topo, hosts, work, gwbin):
         probes = [{"id": sp.name, "src": sp.src, "dst": sp.dst, "proto": PROBES[sp.probe]["proto"],
                    "port": PROBES[sp.probe]["port"], "timeout": 1} for sp in SPOOFS]
         subprocess.run(["ip", "netns", "exec", topo.ns("extranet"), PY, os.path.join(HERE, "probe.py")],
-                       input=__import__("json").dumps(probes), text=True, capture_output=True, timeout=60, check=True)
+                       input=json.dumps(probes), text=True, capture_output=True, timeout=60, check=True)
         time.sleep(0.5)
         for sp in SPOOFS:
             proto = PROBES[sp.probe]["proto"]
@@ -162,6 +163,18 @@ def case_matrix(topo, hosts, work, gwbin):
                     time.sleep(0.1)
             check(found is not None and found.get("from_zone") == sp.claimed_zone and found.get("to_zone") == sp.dst_zone,
                   f"spoof {sp.name}: event {sp.event_type} (claimed zone {sp.claimed_zone}, in ext0): {found}")
+        # The intranet host knocks on the gateway itself through the monitor port: ARP for and
+        # pings/connects to the gateway's own addresses. Nothing may answer.
+        own = [("arp", "10.20.0.1", None), ("arp", "203.0.113.1", None), ("icmp", "10.20.0.1", None),
+               ("icmp", "fd20::1", None), ("tcp", "10.20.0.1", 22), ("udp", "fd30::1", 53)]
+        probes = [{"id": f"gw-{proto}-{dst}", "proto": proto, "dst": dst, "port": port, "timeout": 1,
+                   "from": HOSTS["intranet"]["v4"]} for proto, dst, port in own]
+        res = subprocess.run(["ip", "netns", "exec", topo.ns("intranet"), PY, os.path.join(HERE, "probe.py")],
+                             input=json.dumps(probes), text=True, capture_output=True, timeout=60,
+                             check=True)
+        results = json.loads(res.stdout)
+        check(not any(r["reply"] for r in results.values()), f"intranet host gets no answer from the gateway ({results})")
+        time.sleep(0.5)
         nothing_reached_intranet(hosts)
     finally:
         gw.stop()
