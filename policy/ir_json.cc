@@ -21,7 +21,7 @@ const char* pairKindName(PairKind k) {
 }
 
 std::string hhmm(int minutes) {
-  char buf[8];
+  char buf[24];
   std::snprintf(buf, sizeof buf, "%02d:%02d", minutes / 60, minutes % 60);
   return buf;
 }
