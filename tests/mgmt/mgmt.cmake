@@ -6,3 +6,6 @@ isogate_add_test(${CMAKE_CURRENT_LIST_DIR}/syslog_transport_test.cc isogate_mgmt
 isogate_add_test(${CMAKE_CURRENT_LIST_DIR}/audit_trail_test.cc isogate_mgmt)
 isogate_add_test(${CMAKE_CURRENT_LIST_DIR}/control_protocol_test.cc isogate_mgmt)
 isogate_add_test(${CMAKE_CURRENT_LIST_DIR}/policy_service_test.cc isogate_mgmt)
+isogate_add_test(${CMAKE_CURRENT_LIST_DIR}/intake_test.cc isogate_mgmt)
+isogate_add_test(${CMAKE_CURRENT_LIST_DIR}/metrics_test.cc isogate_mgmt)
+isogate_add_test(${CMAKE_CURRENT_LIST_DIR}/sensor_test.cc isogate_mgmt)
