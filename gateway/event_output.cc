@@ -1,6 +1,7 @@
 #include "gateway/event_output.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -21,6 +22,11 @@ EventOutput::~EventOutput() {
 bool EventOutput::open(std::string& error) {
   if (options_.linesPath.empty()) {
     fd_ = STDOUT_FILENO;
+    // A pipe nobody drains must not stall the gateway: lines that do not fit are counted.
+    struct stat st;
+    if (fstat(fd_, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))) {
+      fcntl(fd_, F_SETFL, fcntl(fd_, F_GETFL) | O_NONBLOCK);
+    }
   } else if (options_.linesPath != "-") {
     fd_ = ::open(options_.linesPath.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
     if (fd_ < 0) {

@@ -34,6 +34,14 @@ bool GatewayLoop::prepare(std::string& error) {
 }
 
 void GatewayLoop::reportLostEvents() {
+  if (events_.lostLines() != lostLinesReported_) {
+    mgmt::Event f;
+    f.type = mgmt::EventType::Fault;
+    f.set("lost_lines", std::to_string(events_.lostLines() - lostLinesReported_));
+    f.message = "event lines could not be written";
+    lostLinesReported_ = events_.lostLines();
+    events_.emit(f);
+  }
   if (!nflog_ || nflog_->lost() == lostReported_) return;
   mgmt::Event f;
   f.type = mgmt::EventType::Fault;

@@ -30,6 +30,7 @@ class GatewayLoop {
   NflogReader* nflog_;
   int signalFd_ = -1;
   uint64_t lostReported_ = 0;
+  uint64_t lostLinesReported_ = 0;
 };
 
 }  // namespace isogate::gateway

@@ -113,7 +113,7 @@ int main(int argc, char** argv) {
   }
   auto sink = gateway::makeKernelRulesetSink();
   gateway::NftBackend backend(*sink, local);
-  gateway::PolicyLoader loader(backend, events, config.policyPath, interfaces);
+  gateway::PolicyLoader loader(backend, events, config.policyPath, interfaces, &config);
   gateway::NflogReader nflog([&](const gateway::LogTag& tag, const gateway::PacketSummary& pkt, const std::string& in) {
     auto running = loader.current();  // names from the policy that is in force
     events.emit(gateway::violationEvent(tag, pkt, running.get(), in));

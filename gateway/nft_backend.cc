@@ -11,8 +11,14 @@ policy::NftRuleset failClosedRuleset() {
   return rs;
 }
 
-NftBackend::NftBackend(RulesetSink& sink, std::vector<policy::IpAddress> localAddresses)
-    : sink_(sink), local_(std::move(localAddresses)) {}
+ConntrackSweeper kernelConntrackSweeper() {
+  return [](const policy::CompiledPolicy& p, const std::vector<policy::IpAddress>& local, const policy::LocalTime& now) {
+    sweepConntrack(p, local, now);
+  };
+}
+
+NftBackend::NftBackend(RulesetSink& sink, std::vector<policy::IpAddress> localAddresses, ConntrackSweeper sweeper)
+    : sink_(sink), sweeper_(std::move(sweeper)), local_(std::move(localAddresses)) {}
 
 bool NftBackend::start(std::string& error) {
   // Rules left by an earlier run were the last good policy: they stay in force until the
@@ -56,7 +62,7 @@ ApplyResult NftBackend::apply(const policy::CompiledPolicy& policy, const std::v
   running_ = policy;
   interfaces_ = interfaces;
   // Established flows the new policy denies would still pass as `established`: end them.
-  sweepConntrack(policy, local_, policy::localTimeNow());
+  sweeper_(policy, local_, policy::localTimeNow());
   return r;
 }
 
@@ -72,7 +78,7 @@ void NftBackend::tick() {
     apply(running, interfaces);
     return;
   }
-  sweepConntrack(*running_, local_, t);
+  sweeper_(*running_, local_, t);
 }
 
 }  // namespace isogate::gateway

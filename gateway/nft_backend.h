@@ -4,6 +4,7 @@
 // and removes the connection-table entries of flows the new policy no longer allows.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -30,9 +31,16 @@ class RulesetSink {
 // with policy drop and no rule), the gateway's own traffic is left as the host has it.
 policy::NftRuleset failClosedRuleset();
 
+// Ends the connection-table entries of flows a policy denies now (gateway/conntrack_sweep.h);
+// injected so that tests never touch the host's connection table.
+using ConntrackSweeper = std::function<void(const policy::CompiledPolicy&, const std::vector<policy::IpAddress>& local,
+                                            const policy::LocalTime& now)>;
+ConntrackSweeper kernelConntrackSweeper();
+
 class NftBackend : public Backend {
  public:
-  NftBackend(RulesetSink& sink, std::vector<policy::IpAddress> localAddresses);
+  NftBackend(RulesetSink& sink, std::vector<policy::IpAddress> localAddresses,
+             ConntrackSweeper sweeper = kernelConntrackSweeper());
   const char* name() const override { return "nftables"; }
   bool start(std::string& error) override;
   ApplyResult apply(const policy::CompiledPolicy& policy, const std::vector<BackendInterface>& interfaces) override;
@@ -46,6 +54,7 @@ class NftBackend : public Backend {
   ApplyResult install(const policy::NftRuleset& ruleset);
 
   RulesetSink& sink_;
+  ConntrackSweeper sweeper_;
   std::vector<policy::IpAddress> local_;
   policy::NftRuleset applied_;
   policy::NftBuildOptions options_;

@@ -5,8 +5,12 @@
 namespace isogate::gateway {
 
 PolicyLoader::PolicyLoader(Backend& backend, EventOutput& events, std::string policyPath,
-                           std::vector<BackendInterface> interfaces)
-    : backend_(backend), events_(events), policyPath_(std::move(policyPath)), interfaces_(std::move(interfaces)) {}
+                           std::vector<BackendInterface> interfaces, const policy::GatewayConfig* config)
+    : backend_(backend),
+      events_(events),
+      policyPath_(std::move(policyPath)),
+      interfaces_(std::move(interfaces)),
+      config_(config) {}
 
 std::vector<std::string> PolicyLoader::bindInterfaces(const policy::CompiledPolicy& p,
                                                       std::vector<BackendInterface>& out) const {
@@ -53,6 +57,18 @@ bool PolicyLoader::load() {
     return false;
   }
   const policy::CompiledPolicy& compiled = *build.compiled;
+  if (config_) {
+    policy::Diagnostics configDiags;
+    policy::checkGatewayConfig(*config_, build.model, configDiags);
+    if (configDiags.hasErrors()) {
+      std::vector<std::string> lines;
+      for (const auto& d : configDiags.sorted()) {
+        if (d.severity == policy::Severity::Error) lines.push_back(policy::formatDiagnostic(d));
+      }
+      reject(compiled.digest, lines);
+      return false;
+    }
+  }
   std::vector<BackendInterface> bound;
   if (auto errors = bindInterfaces(compiled, bound); !errors.empty()) {
     reject(compiled.digest, errors);

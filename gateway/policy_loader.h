@@ -11,12 +11,16 @@
 #include "gateway/backend.h"
 #include "gateway/event_output.h"
 #include "policy/compiled.h"
+#include "policy/gateway_config.h"
 
 namespace isogate::gateway {
 
 class PolicyLoader {
  public:
-  PolicyLoader(Backend& backend, EventOutput& events, std::string policyPath, std::vector<BackendInterface> interfaces);
+  // `config`, when given, is checked against every new policy (policy/gateway_config.h):
+  // a reload may not make the gateway's own configuration wrong.
+  PolicyLoader(Backend& backend, EventOutput& events, std::string policyPath, std::vector<BackendInterface> interfaces,
+               const policy::GatewayConfig* config = nullptr);
 
   // Builds and applies the policy file; true when it is now the running policy.
   bool load();
@@ -34,6 +38,7 @@ class PolicyLoader {
   EventOutput& events_;
   std::string policyPath_;
   std::vector<BackendInterface> interfaces_;
+  const policy::GatewayConfig* config_;
   std::shared_ptr<const policy::CompiledPolicy> current_;
 };
 

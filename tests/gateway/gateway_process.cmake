@@ -3,4 +3,5 @@
 if(TARGET isogate_gateway)
   isogate_add_test(${CMAKE_CURRENT_LIST_DIR}/violation_event_test.cc isogate_gateway)
   isogate_add_test(${CMAKE_CURRENT_LIST_DIR}/policy_loader_test.cc isogate_gateway)
+  isogate_add_test(${CMAKE_CURRENT_LIST_DIR}/nft_backend_test.cc isogate_gateway)
 endif()

@@ -118,5 +118,24 @@ TEST_F(PolicyLoaderTest, UnknownZoneAndBackendFailureAreRejections) {
   EXPECT_NE(lines().back().find("recording backend: kernel said no"), std::string::npos) << lines().back();
 }
 
+TEST_F(PolicyLoaderTest, ANewPolicyMustStillFitTheGatewayConfig) {
+  policy::Diagnostics d;
+  auto config = policy::loadGatewayConfigFile(std::string(ISOGATE_SOURCE_DIR) + "/tests/e2e/fixtures/gateway.yaml", d);
+  ASSERT_FALSE(d.hasErrors());
+  PolicyLoader loader(backend_, *events_, policyPath(), itfs_, &config);
+  ASSERT_TRUE(loader.load()) << lines().back();
+  // The extranet moves to other networks: ext0's address 10.20.0.1/16 is no longer in its zone.
+  std::ifstream in(policyPath());
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string moved = text.str();
+  for (size_t at; (at = moved.find("10.20.")) != std::string::npos;) moved.replace(at, 6, "10.30.");
+  std::ofstream(policyPath()) << moved;
+  EXPECT_FALSE(loader.load());
+  EXPECT_EQ(backend_.applied.size(), 1u);
+  EXPECT_NE(lines().back().find("type=\"policy-rejected\""), std::string::npos) << lines().back();
+  EXPECT_NE(lines().back().find("gateway.yaml:"), std::string::npos) << lines().back();
+}
+
 }  // namespace
 }  // namespace isogate::gateway
