@@ -160,6 +160,7 @@ void loadRules(YamlReader& r, const yaml::Entry& section, Policy& policy) {
   const yaml::Node* list = r.list(section, /*allowEmpty=*/true);
   if (!list) return;
   std::unordered_map<std::string, int> firstLine;
+  policy.rules.reserve(policy.rules.size() + list->items.size());
   int index = 0;
   for (const auto& item : list->items) {
     ++index;
