@@ -116,7 +116,8 @@ def parse_event(line):
 
 
 class Gateway:
-    def __init__(self, topo, binary, config, workdir):
+    def __init__(self, topo, binary, config, workdir, mgmt_socket=None):
+        self.mgmt_socket = mgmt_socket
         self.topo = topo
         self.binary = binary
         self.config = config
@@ -127,7 +128,8 @@ class Gateway:
     def start(self, wait_event="policy-loaded"):
         start_at = len(self.events())
         self.proc = subprocess.Popen(["ip", "netns", "exec", self.topo.gw, self.binary, "--config", self.config,
-                                      "--events-file", self.events_path],
+                                      "--events-file", self.events_path]
+                                     + (["--mgmt-socket", self.mgmt_socket] if self.mgmt_socket else []),
                                      stdout=subprocess.DEVNULL, stderr=open(self.stderr_path, "a"))
         if wait_event:
             self.wait_event(lambda e: e.get("type") in (wait_event, "policy-rejected", "fault"), since=start_at)
@@ -176,6 +178,34 @@ class Gateway:
                 self.proc.kill()
                 self.proc.wait()
         return self.proc.returncode if self.proc else None
+
+
+class MgmtStub:
+    """Stands in for isogate-mgmtd's event socket: collects the datagrams the gateway sends."""
+
+    def __init__(self, path):
+        import socket
+        import threading
+        self.path = path
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
+        self.sock.bind(path)
+        self.datagrams = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        while True:
+            try:
+                data = self.sock.recv(65536)
+            except OSError:
+                return
+            self.datagrams.append(json.loads(data))
+
+    def events(self):
+        return [dict(d.get("fields", []), type=d.get("type")) for d in self.datagrams if d.get("kind") == "event"]
+
+    def close(self):
+        self.sock.close()
 
 
 def make_workdir():

@@ -22,7 +22,7 @@ import yaml
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from harness import PY, Gateway, Hosts, arrived, make_workdir, run_scenarios  # noqa: E402
+from harness import PY, Gateway, Hosts, MgmtStub, arrived, make_workdir, run_scenarios  # noqa: E402
 from scenarios import HOSTS, SPOOFS, PROBES, Scenario, all_scenarios  # noqa: E402
 from topology import Topology  # noqa: E402
 
@@ -130,7 +130,8 @@ def stateless_ruleset(topo):
 # --- cases --------------------------------------------------------------------------------
 
 def case_matrix(topo, hosts, work, gwbin):
-    gw = Gateway(topo, gwbin, os.path.join(work, "gateway.yaml"), work).start()
+    mgmt = MgmtStub(os.path.join(work, "events.sock"))
+    gw = Gateway(topo, gwbin, os.path.join(work, "gateway.yaml"), work, mgmt_socket=mgmt.path).start()
     try:
         loaded = gw.events()[-1]
         check(loaded.get("type") == "policy-loaded" and loaded.get("policy", "").startswith("sha256:")
@@ -176,8 +177,22 @@ def case_matrix(topo, hosts, work, gwbin):
         check(not any(r["reply"] for r in results.values()), f"intranet host gets no answer from the gateway ({results})")
         time.sleep(0.5)
         nothing_reached_intranet(hosts)
+        # The same events also went to the management daemon's socket, as datagrams. The
+        # sender never waits: what the socket could not take is counted and reported.
+        lines = [e for e in gw.events() if e.get("msgid") == "VIOLATION"]
+        sent = mgmt.events()
+        key = ("type", "src", "dst", "dport", "rule")
+        sent_keys = {tuple(e.get(k) for k in key) for e in sent}
+        lost = sum(int(e.get("lost", 0)) for e in sent if e["type"] == "fault")
+        unsent = [e for e in lines if tuple(e.get(k) for k in key) not in sent_keys]
+        check(len(lines) > 0 and len(unsent) <= lost,
+              f"every violation line was also sent to the mgmtd socket or counted as lost ({len(lines)} lines,"
+              f" {len(sent)} datagrams, {lost} reported lost)")
+        nodigest = [e for e in sent if not e.get("policy", "").startswith("sha256:") and e.get("component") != "event-sender"]
+        check(not nodigest, f"the gateway's datagrams carry the policy digest ({nodigest[:2]})")
     finally:
         gw.stop()
+        mgmt.close()
 
 
 def case_lifecycle(topo, hosts, work, gwbin):
