@@ -31,9 +31,12 @@ std::string quoted(const std::string& s) {
 
 const char* levelColor(Level l) {
   switch (l) {
-    case Level::Classified: return "#f4cccc";
-    case Level::Internal: return "#fff2cc";
-    case Level::Public: return "#d9ead3";
+    case Level::Classified:
+      return "#f4cccc";
+    case Level::Internal:
+      return "#fff2cc";
+    case Level::Public:
+      return "#d9ead3";
   }
   return "#ffffff";
 }
@@ -59,8 +62,10 @@ std::string servicesText(const Policy& policy, const Rule& r) {
 }  // namespace
 
 std::string policyToDot(const Policy& policy) {
-  std::string out = "digraph " + quoted(policy.name.empty() ? std::string("policy") : policy.name) + " {\n";
-  out += "  graph [rankdir=LR, fontname=\"Helvetica\", label=" + quoted("policy " + policy.name) + "];\n";
+  std::string out =
+      "digraph " + quoted(policy.name.empty() ? std::string("policy") : policy.name) + " {\n";
+  out += "  graph [rankdir=LR, fontname=\"Helvetica\", label=" + quoted("policy " + policy.name) +
+         "];\n";
   out += "  node [shape=box, style=\"rounded,filled\", fontname=\"Helvetica\"];\n";
   out += "  edge [fontname=\"Helvetica\", fontsize=10];\n";
   for (const auto& z : policy.zones) {
@@ -68,11 +73,13 @@ std::string policyToDot(const Policy& policy) {
     if (z.isAny) label += "\nany";
     for (const auto& n : z.networks) label += '\n' + toString(n.value);
     if (!z.intraZoneAllow) label += "\nintra_zone: deny";
-    out += "  " + quoted(z.name) + " [label=" + quoted(label) + ", fillcolor=\"" + levelColor(z.level) + "\"];\n";
+    out += "  " + quoted(z.name) + " [label=" + quoted(label) + ", fillcolor=\"" +
+           levelColor(z.level) + "\"];\n";
   }
   for (size_t a = 0; a < policy.zones.size(); ++a) {
     for (size_t b = a + 1; b < policy.zones.size(); ++b) {
-      if (policy.isolation(policy.zones[a].name, policy.zones[b].name) != IsolationMode::Physical) continue;
+      if (policy.isolation(policy.zones[a].name, policy.zones[b].name) != IsolationMode::Physical)
+        continue;
       out += "  " + quoted(policy.zones[a].name) + " -> " + quoted(policy.zones[b].name) +
              " [dir=none, color=red, fontcolor=red, style=dashed, label=\"physical\"];\n";
     }
@@ -94,8 +101,8 @@ std::string policyToDot(const Policy& policy) {
     }
   }
   for (const auto& key : order) {
-    out += "  " + quoted(key.first) + " -> " + quoted(key.second) + " [color=\"#1c4587\", label=" +
-           quoted(labels[key]) + "];\n";
+    out += "  " + quoted(key.first) + " -> " + quoted(key.second) +
+           " [color=\"#1c4587\", label=" + quoted(labels[key]) + "];\n";
   }
   out += "}\n";
   return out;
@@ -110,7 +117,8 @@ std::optional<std::string> dotToSvg(const std::string& dot, std::string* error) 
   if (!gvc) return fail("cannot create a Graphviz context");
   std::unique_ptr<Agraph_t, int (*)(Agraph_t*)> g(agmemread(dot.c_str()), agclose);
   if (!g) return fail("Graphviz could not parse the DOT text");
-  if (gvLayout(gvc.get(), g.get(), "dot") != 0) return fail("Graphviz layout engine 'dot' is not available");
+  if (gvLayout(gvc.get(), g.get(), "dot") != 0)
+    return fail("Graphviz layout engine 'dot' is not available");
   char* data = nullptr;
   unsigned int length = 0;
   const int rc = gvRenderData(gvc.get(), g.get(), "svg", &data, &length);

@@ -143,7 +143,8 @@ std::vector<TimeCell> timeCells(const Policy* p[2]) {
       for (int d = 0; d < 7; ++d) {
         if (!((s.days >> d) & 1)) continue;
         bounds.insert(d * 1440 + s.startMinute);
-        const int end = s.startMinute < s.endMinute ? d * 1440 + s.endMinute : (d + 1) * 1440 + s.endMinute;
+        const int end =
+            s.startMinute < s.endMinute ? d * 1440 + s.endMinute : (d + 1) * 1440 + s.endMinute;
         bounds.insert(end % kWeekMinutes);
       }
     }
@@ -185,7 +186,8 @@ std::string addressText(const std::vector<AddressCell>& cells, const std::vector
   while (i < idx.size()) {
     size_t j = i;
     while (j + 1 < idx.size() && idx[j + 1] == idx[j] + 1) ++j;
-    for (const auto& p : rangeToPrefixes(cells[idx[i]].family, cells[idx[i]].first, cells[idx[j]].last)) {
+    for (const auto& p :
+         rangeToPrefixes(cells[idx[i]].family, cells[idx[i]].first, cells[idx[j]].last)) {
       if (!out.empty()) out += ", ";
       out += toString(p);
     }
@@ -209,7 +211,8 @@ std::string timeText(const std::vector<TimeCell>& cells, const std::set<int>& id
   std::vector<std::pair<std::vector<std::pair<int, int>>, uint8_t>> groups;
   for (int d = 0; d < 7; ++d) {
     if (perDay[d].empty()) continue;
-    auto it = std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == perDay[d]; });
+    auto it = std::find_if(groups.begin(), groups.end(),
+                           [&](const auto& g) { return g.first == perDay[d]; });
     if (it == groups.end()) {
       groups.push_back({perDay[d], static_cast<uint8_t>(1u << d)});
     } else {
@@ -231,7 +234,8 @@ std::string timeText(const std::vector<TimeCell>& cells, const std::set<int>& id
   return out;
 }
 
-std::vector<std::string> serviceTexts(const std::vector<ProtoCell>& cells, const std::set<int>& idx) {
+std::vector<std::string> serviceTexts(const std::vector<ProtoCell>& cells,
+                                      const std::set<int>& idx) {
   if (idx.size() == cells.size()) return {"any"};
   std::vector<std::string> out;
   std::map<uint8_t, std::vector<int>> byProto;
@@ -301,20 +305,24 @@ void structuralChanges(const Policy& o, const Policy& n, std::vector<std::string
       continue;
     }
     if (old->level != z.level)
-      out.push_back("~ zone " + z.name + " level: " + levelName(old->level) + " -> " + levelName(z.level));
+      out.push_back("~ zone " + z.name + " level: " + levelName(old->level) + " -> " +
+                    levelName(z.level));
     std::string nets;
     for (const auto& net : z.networks) {
-      if (std::none_of(old->networks.begin(), old->networks.end(), [&](const auto& x) { return x.value == net.value; }))
+      if (std::none_of(old->networks.begin(), old->networks.end(),
+                       [&](const auto& x) { return x.value == net.value; }))
         nets += " +" + toString(net.value);
     }
     for (const auto& net : old->networks) {
-      if (std::none_of(z.networks.begin(), z.networks.end(), [&](const auto& x) { return x.value == net.value; }))
+      if (std::none_of(z.networks.begin(), z.networks.end(),
+                       [&](const auto& x) { return x.value == net.value; }))
         nets += " -" + toString(net.value);
     }
     if (old->isAny != z.isAny) nets += z.isAny ? " +any" : " -any";
     if (!nets.empty()) out.push_back("~ zone " + z.name + " networks:" + nets);
     if (old->intraZoneAllow != z.intraZoneAllow)
-      out.push_back("~ zone " + z.name + " intra_zone: " + (old->intraZoneAllow ? "allow" : "deny") + " -> " +
+      out.push_back("~ zone " + z.name +
+                    " intra_zone: " + (old->intraZoneAllow ? "allow" : "deny") + " -> " +
                     (z.intraZoneAllow ? "allow" : "deny"));
   }
   for (size_t a = 0; a < n.zones.size(); ++a) {
@@ -324,7 +332,8 @@ void structuralChanges(const Policy& o, const Policy& n, std::vector<std::string
       if (o.findZone(za) && o.findZone(zb)) {
         const IsolationMode before = o.isolation(za, zb);
         if (before != now)
-          out.push_back("~ isolation " + za + " <-> " + zb + ": " + modeName(before) + " -> " + modeName(now));
+          out.push_back("~ isolation " + za + " <-> " + zb + ": " + modeName(before) + " -> " +
+                        modeName(now));
       } else {
         out.push_back("+ isolation " + za + " <-> " + zb + ": " + modeName(now));
       }
@@ -367,7 +376,8 @@ PolicyDiff diffPolicies(const Policy& oldPolicy, const Policy& newPolicy) {
         if (cells[d].zone[0] < 0 && cells[d].zone[1] < 0) continue;
         bool timed = false;
         for (int i = 0; i < 2 && !times.empty(); ++i)
-          timed |= scheduledPairs[i].count({zname(i, cells[s].zone[i]), zname(i, cells[d].zone[i])}) > 0;
+          timed |=
+              scheduledPairs[i].count({zname(i, cells[s].zone[i]), zname(i, cells[d].zone[i])}) > 0;
         const int tcount = timed ? static_cast<int>(times.size()) : 1;
         PacketKey key;
         key.src = IpAddress{cells[s].family, cells[s].first};
@@ -396,7 +406,8 @@ PolicyDiff diffPolicies(const Policy& oldPolicy, const Policy& newPolicy) {
             const Verdict& v = opened ? vn : vo;
             const Verdict& other = opened ? vo : vn;
             hits[Key{opened, v.fromZone, v.toZone, v.rule, other.rule}].push_back(
-                {f, Hit{static_cast<int>(s), static_cast<int>(d), static_cast<int>(c), timed ? t : -1}});
+                {f, Hit{static_cast<int>(s), static_cast<int>(d), static_cast<int>(c),
+                        timed ? t : -1}});
           }
         }
       }
@@ -427,7 +438,8 @@ PolicyDiff diffPolicies(const Policy& oldPolicy, const Policy& newPolicy) {
     // The complement reads better when it is shorter (e.g. "internet except a blocklist").
     if (std::includes(all.begin(), all.end(), set.begin(), set.end())) {
       const std::string except = addressText(cellsOf[f], rest);
-      if (std::count(except.begin(), except.end(), ',') < std::count(only.begin(), only.end(), ',')) {
+      if (std::count(except.begin(), except.end(), ',') <
+          std::count(only.begin(), only.end(), ',')) {
         return Side{Mode::Except, except};
       }
     }
@@ -461,7 +473,8 @@ PolicyDiff diffPolicies(const Policy& oldPolicy, const Policy& newPolicy) {
       byDst[{f, svc, srcs, t}].push_back(d);
     }
     // D: times per (family, service, sources, destinations).
-    std::map<std::tuple<int, std::string, std::vector<int>, std::vector<int>>, std::set<int>> byTime;
+    std::map<std::tuple<int, std::string, std::vector<int>, std::vector<int>>, std::set<int>>
+        byTime;
     for (auto& [k, dsts] : byDst) {
       const auto& [f, svc, srcs, t] = k;
       std::sort(dsts.begin(), dsts.end());
@@ -493,7 +506,9 @@ PolicyDiff diffPolicies(const Policy& oldPolicy, const Policy& newPolicy) {
   // One line for both families where the sides combine; otherwise say which
   // family changed when that is not evident from the networks shown.
   auto combine = [](const Side& a, const Side& b, Side& out) {
-    auto join = [](const std::string& x, const std::string& y) { return x.empty() ? y : y.empty() ? x : x + ", " + y; };
+    auto join = [](const std::string& x, const std::string& y) {
+      return x.empty() ? y : y.empty() ? x : x + ", " + y;
+    };
     if (a.mode == Mode::Whole && b.mode == Mode::Whole) {
       out = Side{};
     } else if (a.mode != Mode::Only && b.mode != Mode::Only) {
@@ -517,8 +532,9 @@ PolicyDiff diffPolicies(const Policy& oldPolicy, const Policy& newPolicy) {
       if (drop[j] || b.fam != other) continue;
       const auto& x = a.change;
       const auto& y = b.change;
-      if (!(x.opened == y.opened && x.fromZone == y.fromZone && x.toZone == y.toZone && x.service == y.service &&
-            x.when == y.when && x.rule == y.rule && x.otherRule == y.otherRule)) {
+      if (!(x.opened == y.opened && x.fromZone == y.fromZone && x.toZone == y.toZone &&
+            x.service == y.service && x.when == y.when && x.rule == y.rule &&
+            x.otherRule == y.otherRule)) {
         continue;
       }
       Side src, dst;
@@ -554,10 +570,13 @@ PolicyDiff diffPolicies(const Policy& oldPolicy, const Policy& newPolicy) {
   std::vector<ReachabilityChange> out;
   for (size_t i = 0; i < lines.size(); ++i)
     if (!drop[i]) out.push_back(lines[i].change);
-  std::stable_sort(out.begin(), out.end(), [&](const ReachabilityChange& a, const ReachabilityChange& b) {
-    return std::make_tuple(zoneRank(a.fromZone), zoneRank(a.toZone), !a.opened, a.service, a.from, a.to, a.when) <
-           std::make_tuple(zoneRank(b.fromZone), zoneRank(b.toZone), !b.opened, b.service, b.from, b.to, b.when);
-  });
+  std::stable_sort(out.begin(), out.end(),
+                   [&](const ReachabilityChange& a, const ReachabilityChange& b) {
+                     return std::make_tuple(zoneRank(a.fromZone), zoneRank(a.toZone), !a.opened,
+                                            a.service, a.from, a.to, a.when) <
+                            std::make_tuple(zoneRank(b.fromZone), zoneRank(b.toZone), !b.opened,
+                                            b.service, b.from, b.to, b.when);
+                   });
   diff.changes = std::move(out);
   return diff;
 }

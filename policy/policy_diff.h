@@ -6,24 +6,23 @@
 // Reordering rules without effect therefore reports no change.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "policy/model.h"
 
 namespace isogate::policy {
 
 struct ReachabilityChange {
-  bool opened = false;          // newly reachable (+) or newly unreachable (-)
-  std::string fromZone, toZone; // zones in the new policy for +, the old one for -
-  std::string service;          // "tcp/8443", "udp/53", "icmp/echo-request", "any", "other protocols"
-  std::string from, to;         // "" = the whole zone; else CIDRs joined by ", "
-  std::string family;           // "IPv4"/"IPv6" when only that family of two whole zones changed, else ""
-  std::string when;             // "" = at all times; else e.g. "mon-fri 18:00-20:00"
-  std::string rule, ref;        // deciding rule: of the new policy for +, of the old for -
-  std::string otherRule;        // the deciding rule on the other side ("" = none decided)
+  bool opened = false;           // newly reachable (+) or newly unreachable (-)
+  std::string fromZone, toZone;  // zones in the new policy for +, the old one for -
+  std::string service;    // "tcp/8443", "udp/53", "icmp/echo-request", "any", "other protocols"
+  std::string from, to;   // "" = the whole zone; else CIDRs joined by ", "
+  std::string family;     // "IPv4"/"IPv6" when only that family of two whole zones changed, else ""
+  std::string when;       // "" = at all times; else e.g. "mon-fri 18:00-20:00"
+  std::string rule, ref;  // deciding rule: of the new policy for +, of the old for -
+  std::string otherRule;  // the deciding rule on the other side ("" = none decided)
 };
 
 struct PolicyDiff {

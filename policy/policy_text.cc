@@ -114,7 +114,8 @@ std::string formatServiceTerm(const ServiceTerm& t) {
 
 std::string formatLine(const Location& where) {
   if (where.line <= 0) return "";
-  return (where.file.empty() ? std::string("<input>") : where.file) + ':' + std::to_string(where.line);
+  return (where.file.empty() ? std::string("<input>") : where.file) + ':' +
+         std::to_string(where.line);
 }
 
 std::optional<uint8_t> parseProtocol(std::string_view text) {

@@ -44,8 +44,8 @@ bool termCovers(const ServiceTerm& term, const PacketKey& packet) {
       std::sort(types.begin(), types.end());
       return std::unique(types.begin(), types.end()) - types.begin() == 256;
     }
-    return
-           std::find(term.icmpTypes.begin(), term.icmpTypes.end(), packet.icmpType) != term.icmpTypes.end();
+    return std::find(term.icmpTypes.begin(), term.icmpTypes.end(), packet.icmpType) !=
+           term.icmpTypes.end();
   }
   return true;
 }
@@ -112,15 +112,18 @@ std::string describePacketService(const PacketKey& packet) {
 RuleMatch matchRule(const Policy& policy, const Rule& rule, int fromZone, int toZone,
                     const PacketKey& packet, const LocalTime& at) {
   auto zoneName = [&](int z) { return z >= 0 ? policy.zones[z].name : std::string("(none)"); };
-  if (fromZone < 0 || toZone < 0 || rule.from.zone != zoneName(fromZone) || rule.to.zone != zoneName(toZone)) {
+  if (fromZone < 0 || toZone < 0 || rule.from.zone != zoneName(fromZone) ||
+      rule.to.zone != zoneName(toZone)) {
     return {RuleMiss::OtherZones, "for " + rule.from.zone + " -> " + rule.to.zone};
   }
   if (!rule.from.networks.empty() && !inAny(rule.from.networks, packet.src)) {
-    return {RuleMiss::SourceOutside,
-            "source " + toString(packet.src) + " is outside from networks " + listNetworks(rule.from.networks)};
+    return {RuleMiss::SourceOutside, "source " + toString(packet.src) +
+                                         " is outside from networks " +
+                                         listNetworks(rule.from.networks)};
   }
   if (!rule.to.networks.empty() && !inAny(rule.to.networks, packet.dst)) {
-    return {RuleMiss::DestinationOutside, "destination " + toString(packet.dst) + " is outside to networks " +
+    return {RuleMiss::DestinationOutside, "destination " + toString(packet.dst) +
+                                              " is outside to networks " +
                                               listNetworks(rule.to.networks)};
   }
   if (!servicesCover(policy, rule, packet)) {
@@ -129,13 +132,15 @@ RuleMatch matchRule(const Policy& policy, const Rule& rule, int fromZone, int to
       if (i) list += ", ";
       list += describeRef(policy, rule.services[i]);
     }
-    return {RuleMiss::ServiceMismatch, describePacketService(packet) + " is not in services " + list};
+    return {RuleMiss::ServiceMismatch,
+            describePacketService(packet) + " is not in services " + list};
   }
   if (rule.schedule && !scheduleActive(*rule.schedule, at)) {
-    return {RuleMiss::ScheduleInactive,
-            "schedule " + formatSchedule(*rule.schedule) + " is inactive at " + formatLocalTime(at)};
+    return {RuleMiss::ScheduleInactive, "schedule " + formatSchedule(*rule.schedule) +
+                                            " is inactive at " + formatLocalTime(at)};
   }
-  std::string why = rule.anyService ? std::string("any service") : "service covers " + describePacketService(packet);
+  std::string why = rule.anyService ? std::string("any service")
+                                    : "service covers " + describePacketService(packet);
   if (rule.schedule) why += ", schedule " + formatSchedule(*rule.schedule) + " active";
   return {RuleMiss::None, why};
 }

@@ -22,9 +22,9 @@ struct ZoneMatch {
 ZoneMatch findZoneOf(const Policy& policy, const IpAddress& address);
 
 enum class RuleMiss : uint8_t {
-  None,             // the rule matches
-  OtherZones,       // its from/to are not the packet's zones
-  SourceOutside,    // the source is outside the rule's `from` networks
+  None,           // the rule matches
+  OtherZones,     // its from/to are not the packet's zones
+  SourceOutside,  // the source is outside the rule's `from` networks
   DestinationOutside,
   ServiceMismatch,  // no service of the rule covers protocol/port/type
   ScheduleInactive,

@@ -32,8 +32,8 @@ bool segmentLocal(const IpAddress& a) {
   if (a.family == Family::V4) {
     const uint32_t v = static_cast<uint32_t>(a.value);
     const uint32_t top8 = v >> 24;
-    return top8 == 0 || top8 == 127 || (v >> 16) == 0xa9fe /* 169.254/16 */ || (v >> 28) == 0xe /* 224/4 */ ||
-           v == 0xffffffffu;
+    return top8 == 0 || top8 == 127 || (v >> 16) == 0xa9fe /* 169.254/16 */ ||
+           (v >> 28) == 0xe /* 224/4 */ || v == 0xffffffffu;
   }
   const U128 v = a.value;
   const unsigned top16 = static_cast<unsigned>(v >> 112);
@@ -108,7 +108,8 @@ void SegmentAuditor::judge(Walk& w, SegmentFinding f) const {
   w.finding = std::move(f);
 }
 
-void SegmentAuditor::ethertype(Walk& w, uint16_t type, const uint8_t* p, size_t len, int depth) const {
+void SegmentAuditor::ethertype(Walk& w, uint16_t type, const uint8_t* p, size_t len,
+                               int depth) const {
   // VLAN tags (802.1Q, 802.1ad QinQ, the old 0x9100): 2 bytes TCI, 2 bytes next type.
   while (type == kEtherVlan || type == kEtherQinQ || type == kEtherQinQOld) {
     if (len < 4 || static_cast<int>(w.vlans.size()) >= kMaxVlanTags) {
@@ -121,10 +122,17 @@ void SegmentAuditor::ethertype(Walk& w, uint16_t type, const uint8_t* p, size_t 
     len -= 4;
   }
   switch (type) {
-    case kEtherIpv4: ipv4(w, p, len, depth); break;
-    case kEtherIpv6: ipv6(w, p, len, depth); break;
-    case kEtherArp: arp(w, p, len); break;
-    default: break;  // not IP: nothing to judge
+    case kEtherIpv4:
+      ipv4(w, p, len, depth);
+      break;
+    case kEtherIpv6:
+      ipv6(w, p, len, depth);
+      break;
+    case kEtherArp:
+      arp(w, p, len);
+      break;
+    default:
+      break;  // not IP: nothing to judge
   }
 }
 

@@ -17,11 +17,11 @@
 namespace isogate::policy {
 
 // Link-layer header types (pcap LINKTYPE_/DLT_ numbers) the inspector reads.
-inline constexpr int kLinkNull = 0;       // BSD loopback, host-order address family
+inline constexpr int kLinkNull = 0;  // BSD loopback, host-order address family
 inline constexpr int kLinkEthernet = 1;
-inline constexpr int kLinkRaw = 12;       // DLT_RAW on Linux (LINKTYPE_RAW 101 maps to it)
-inline constexpr int kLinkRawAlt = 14;    // DLT_RAW on some BSDs
-inline constexpr int kLinkLoop = 108;     // OpenBSD loopback, network-order family
+inline constexpr int kLinkRaw = 12;     // DLT_RAW on Linux (LINKTYPE_RAW 101 maps to it)
+inline constexpr int kLinkRawAlt = 14;  // DLT_RAW on some BSDs
+inline constexpr int kLinkLoop = 108;   // OpenBSD loopback, network-order family
 inline constexpr int kLinkRaw101 = 101;
 inline constexpr int kLinkLinuxSll = 113;
 inline constexpr int kLinkIpv4 = 228;
@@ -31,13 +31,13 @@ inline constexpr int kLinkLinuxSll2 = 276;
 bool segmentLinkTypeSupported(int linkType);
 
 struct SegmentFinding {
-  std::string kind;       // "ipv4", "ipv6", "arp" (the header that carried the addresses)
-  IpAddress src, dst;     // for ARP: sender and target protocol addresses
-  int srcZone = -1;       // zone of each address; -1 = none (or a link-local/multicast address)
+  std::string kind;    // "ipv4", "ipv6", "arp" (the header that carried the addresses)
+  IpAddress src, dst;  // for ARP: sender and target protocol addresses
+  int srcZone = -1;    // zone of each address; -1 = none (or a link-local/multicast address)
   int dstZone = -1;
   uint16_t breachZone = 0;  // the physically isolated zone that was seen
   bool breachBySource = true;
-  uint8_t protocol = 0;     // IP protocol (0 for ARP)
+  uint8_t protocol = 0;  // IP protocol (0 for ARP)
   int sport = -1, dport = -1, icmpType = -1;
   std::vector<uint16_t> vlans;  // 802.1Q/802.1ad tags, outermost first
   int tunnelDepth = 0;          // 0 = outer header; >0 = inside IP-in-IP

@@ -13,7 +13,9 @@ const IsolationPair* findPair(const Policy& policy, const std::string& a, const 
   return nullptr;
 }
 
-std::string zoneName(const Policy& policy, int z) { return z >= 0 ? policy.zones[z].name : std::string(); }
+std::string zoneName(const Policy& policy, int z) {
+  return z >= 0 ? policy.zones[z].name : std::string();
+}
 
 std::string endpointText(const PacketKey& p, bool source) {
   const IpAddress& a = source ? p.src : p.dst;
@@ -63,7 +65,8 @@ Trace tracePacket(const Policy& policy, const PacketKey& packet, const LocalTime
   if (t.path == PathKind::Logical || t.path == PathKind::IntraZone) {
     for (size_t i = 0; i < policy.rules.size(); ++i) {
       const Rule& r = policy.rules[i];
-      if (r.from.zone != zoneName(policy, t.src.zone) || r.to.zone != zoneName(policy, t.dst.zone)) continue;
+      if (r.from.zone != zoneName(policy, t.src.zone) || r.to.zone != zoneName(policy, t.dst.zone))
+        continue;
       TraceStep step;
       step.rule = static_cast<int>(i);
       step.reached = t.explainedRule < 0;
@@ -78,15 +81,16 @@ Trace tracePacket(const Policy& policy, const PacketKey& packet, const LocalTime
   if (t.path == PathKind::Physical || t.path == PathKind::Unzoned) explainedAllow = false;
 
   t.consistent = t.verdict.rule == t.explainedRule && t.verdict.allow == explainedAllow &&
-                 t.verdict.fromZone == t.src.zone && t.verdict.toZone == t.dst.zone && t.verdict.path == t.path;
+                 t.verdict.fromZone == t.src.zone && t.verdict.toZone == t.dst.zone &&
+                 t.verdict.path == t.path;
   return t;
 }
 
 std::string formatTrace(const Policy& policy, const Trace& t, const std::string& digest) {
   const PacketKey& p = t.packet;
   std::string out;
-  out += "packet       " + describePacketService(p) + ' ' + endpointText(p, true) + " -> " + endpointText(p, false) +
-         " at " + formatLocalTime(t.at) + '\n';
+  out += "packet       " + describePacketService(p) + ' ' + endpointText(p, true) + " -> " +
+         endpointText(p, false) + " at " + formatLocalTime(t.at) + '\n';
   out += "source       " + zoneLine(policy, p.src, t.src) + '\n';
   out += "destination  " + zoneLine(policy, p.dst, t.dst) + '\n';
 
@@ -107,7 +111,8 @@ std::string formatTrace(const Policy& policy, const Trace& t, const std::string&
         out += " (pair at " + formatLine(pair->where) + ")\n";
       } else {
         const std::string line = formatLine(policy.defaultWhere);
-        out += line.empty() ? std::string(" (the default)\n") : " (isolation default at " + line + ")\n";
+        out += line.empty() ? std::string(" (the default)\n")
+                            : " (isolation default at " + line + ")\n";
       }
       break;
     }
@@ -145,14 +150,16 @@ std::string formatTrace(const Policy& policy, const Trace& t, const std::string&
   } else if (t.path == PathKind::Logical) {
     out += ": no rule matched, default deny of a logical pair (reported as logical-isolation)";
   } else if (t.path == PathKind::IntraZone) {
-    out += std::string(": no rule matched, intra_zone ") + (t.verdict.allow ? "allow" : "deny") + " of " + from;
+    out += std::string(": no rule matched, intra_zone ") + (t.verdict.allow ? "allow" : "deny") +
+           " of " + from;
   } else {
     out += ": address in no zone";
   }
   out += '\n';
   if (!t.consistent) {
-    out += "warning      the explanation above disagrees with the evaluator; the verdict line is the "
-           "evaluator's (please report this)\n";
+    out +=
+        "warning      the explanation above disagrees with the evaluator; the verdict line is the "
+        "evaluator's (please report this)\n";
   }
   out += "policy       " + policy.name;
   if (!digest.empty()) out += ' ' + digest;
@@ -160,7 +167,8 @@ std::string formatTrace(const Policy& policy, const Trace& t, const std::string&
   return out;
 }
 
-nlohmann::ordered_json traceToJson(const Policy& policy, const Trace& t, const std::string& digest) {
+nlohmann::ordered_json traceToJson(const Policy& policy, const Trace& t,
+                                   const std::string& digest) {
   using json = nlohmann::ordered_json;
   const PacketKey& p = t.packet;
   json j;
@@ -169,7 +177,8 @@ nlohmann::ordered_json traceToJson(const Policy& policy, const Trace& t, const s
   j["from_zone"] = zoneOrNull(t.verdict.fromZone);
   j["to_zone"] = zoneOrNull(t.verdict.toZone);
   j["isolation"] = pathKindName(t.verdict.path);
-  const bool haveRule = t.verdict.rule >= 0 && t.verdict.rule < static_cast<int>(policy.rules.size());
+  const bool haveRule =
+      t.verdict.rule >= 0 && t.verdict.rule < static_cast<int>(policy.rules.size());
   if (haveRule) {
     const Rule& r = policy.rules[t.verdict.rule];
     j["rule"] = r.name;
@@ -196,7 +205,9 @@ nlohmann::ordered_json traceToJson(const Policy& policy, const Trace& t, const s
   }
   j["packet"] = packet;
   j["at"] = formatLocalTime(t.at);
-  auto net = [](const ZoneMatch& m) { return m.network ? json(toString(*m.network)) : json(nullptr); };
+  auto net = [](const ZoneMatch& m) {
+    return m.network ? json(toString(*m.network)) : json(nullptr);
+  };
   j["src_network"] = net(t.src);
   j["dst_network"] = net(t.dst);
   json steps = json::array();

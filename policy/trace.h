@@ -5,10 +5,9 @@
 // mode of the pair, each rule considered and why it did or did not match.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "policy/compiled.h"
 #include "policy/model.h"
@@ -17,7 +16,7 @@
 namespace isogate::policy {
 
 struct TraceStep {
-  int rule = -1;      // index in Policy::rules
+  int rule = -1;        // index in Policy::rules
   bool reached = true;  // false: an earlier rule already decided (first match wins)
   RuleMatch match;
 };
@@ -27,10 +26,10 @@ struct Trace {
   LocalTime at;
   ZoneMatch src, dst;
   PathKind path = PathKind::Unzoned;
-  Verdict verdict;                // evaluatePolicy's answer, the one that counts
-  std::vector<TraceStep> steps;   // the rules of this zone pair, in file order
-  int explainedRule = -1;         // the rule the explanation found deciding
-  bool consistent = true;         // explanation and evaluatePolicy agree
+  Verdict verdict;               // evaluatePolicy's answer, the one that counts
+  std::vector<TraceStep> steps;  // the rules of this zone pair, in file order
+  int explainedRule = -1;        // the rule the explanation found deciding
+  bool consistent = true;        // explanation and evaluatePolicy agree
 };
 
 Trace tracePacket(const Policy& policy, const PacketKey& packet, const LocalTime& at);
@@ -40,6 +39,7 @@ std::string formatTrace(const Policy& policy, const Trace& trace, const std::str
 
 // SPEC §3 fields (verdict, from_zone, to_zone, isolation, rule, location) plus
 // ref, policy, policy_name, packet, at, networks and the rules considered.
-nlohmann::ordered_json traceToJson(const Policy& policy, const Trace& trace, const std::string& digest);
+nlohmann::ordered_json traceToJson(const Policy& policy, const Trace& trace,
+                                   const std::string& digest);
 
 }  // namespace isogate::policy

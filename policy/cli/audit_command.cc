@@ -5,7 +5,6 @@
 #include <ctime>
 #include <iostream>
 #include <memory>
-
 #include <nlohmann/json.hpp>
 
 #include "policy/cli/cli_args.h"
@@ -38,25 +37,30 @@ std::string utcTime(const struct timeval& tv) {
   const std::time_t secs = tv.tv_sec;
   gmtime_r(&secs, &tm);
   char buf[96];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<long>(tv.tv_usec));
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<long>(tv.tv_usec));
   return buf;
 }
 
-std::string zoneText(const CompiledPolicy& p, int z) { return z >= 0 ? p.zones[z].name : std::string("-"); }
+std::string zoneText(const CompiledPolicy& p, int z) {
+  return z >= 0 ? p.zones[z].name : std::string("-");
+}
 
 std::string endpoint(const SegmentFinding& f, bool source) {
   const IpAddress& a = source ? f.src : f.dst;
   const int port = source ? f.sport : f.dport;
   if (port < 0) return toString(a);
-  return a.family == Family::V6 ? "[" + toString(a) + "]:" + std::to_string(port) : toString(a) + ':' + std::to_string(port);
+  return a.family == Family::V6 ? "[" + toString(a) + "]:" + std::to_string(port)
+                                : toString(a) + ':' + std::to_string(port);
 }
 
-std::string findingLine(const CompiledPolicy& p, uint64_t number, const std::string& time, const SegmentFinding& f) {
+std::string findingLine(const CompiledPolicy& p, uint64_t number, const std::string& time,
+                        const SegmentFinding& f) {
   std::string out = std::to_string(number) + ' ' + time + " isolation-breach " + f.kind;
   if (f.kind != "arp") out += ' ' + protocolName(f.protocol);
-  out += ' ' + endpoint(f, true) + " (" + zoneText(p, f.srcZone) + ") -> " + endpoint(f, false) + " (" +
-         zoneText(p, f.dstZone) + ")";
+  out += ' ' + endpoint(f, true) + " (" + zoneText(p, f.srcZone) + ") -> " + endpoint(f, false) +
+         " (" + zoneText(p, f.dstZone) + ")";
   if (f.icmpType >= 0) out += " type " + icmpTypeName(f.protocol, static_cast<uint8_t>(f.icmpType));
   if (!f.vlans.empty()) {
     out += " vlan";
@@ -75,8 +79,10 @@ nlohmann::json findingJson(const CompiledPolicy& p, uint64_t number, const std::
   j["header"] = f.kind;
   j["src"] = toString(f.src);
   j["dst"] = toString(f.dst);
-  j["src_zone"] = f.srcZone >= 0 ? nlohmann::json(p.zones[f.srcZone].name) : nlohmann::json(nullptr);
-  j["dst_zone"] = f.dstZone >= 0 ? nlohmann::json(p.zones[f.dstZone].name) : nlohmann::json(nullptr);
+  j["src_zone"] =
+      f.srcZone >= 0 ? nlohmann::json(p.zones[f.srcZone].name) : nlohmann::json(nullptr);
+  j["dst_zone"] =
+      f.dstZone >= 0 ? nlohmann::json(p.zones[f.dstZone].name) : nlohmann::json(nullptr);
   j["breach_zone"] = p.zones[f.breachZone].name;
   j["by"] = f.breachBySource ? "src" : "dst";
   if (f.kind != "arp") j["proto"] = protocolName(f.protocol);
@@ -91,7 +97,8 @@ nlohmann::json findingJson(const CompiledPolicy& p, uint64_t number, const std::
 }  // namespace
 
 int runAudit(const Args& args) {
-  ArgParser parser("audit", {{"--segment", "", true}, {"--json", "", false}}, {"POLICY", "CAPTURE"});
+  ArgParser parser("audit", {{"--segment", "", true}, {"--json", "", false}},
+                   {"POLICY", "CAPTURE"});
   if (!parser.parse(args)) return usageError("audit", parser.error());
   if (parser.helpRequested()) {
     std::cout << kHelp;
@@ -103,7 +110,8 @@ int runAudit(const Args& args) {
   if (!build) return kExitUsage;
   if (!build->ok()) {
     printDiagnostics(build->diags);
-    std::cerr << "isogate-policy audit: " << parser.positional(0) << " is invalid; nothing audited\n";
+    std::cerr << "isogate-policy audit: " << parser.positional(0)
+              << " is invalid; nothing audited\n";
     return kExitUsage;
   }
   const CompiledPolicy& policy = *build->compiled;
@@ -111,12 +119,14 @@ int runAudit(const Args& args) {
   if (zone < 0) {
     std::string names;
     for (const auto& z : policy.zones) names += (names.empty() ? "" : ", ") + z.name;
-    return usageError("audit", "--segment: no zone '" + *segment + "' in the policy (zones: " + names + ")");
+    return usageError("audit",
+                      "--segment: no zone '" + *segment + "' in the policy (zones: " + names + ")");
   }
 
   const std::string capture = parser.positional(1);
   char errbuf[PCAP_ERRBUF_SIZE] = {0};
-  std::unique_ptr<pcap_t, void (*)(pcap_t*)> pcap(pcap_open_offline(capture.c_str(), errbuf), pcap_close);
+  std::unique_ptr<pcap_t, void (*)(pcap_t*)> pcap(pcap_open_offline(capture.c_str(), errbuf),
+                                                  pcap_close);
   if (!pcap) {
     std::cerr << "isogate-policy audit: cannot read " << capture << ": " << errbuf << '\n';
     return kExitUsage;
@@ -158,9 +168,14 @@ int runAudit(const Args& args) {
         }
         break;
       }
-      case FrameStatus::Malformed: ++malformed; break;
-      case FrameStatus::NotIp: ++notIp; break;
-      case FrameStatus::Clean: break;
+      case FrameStatus::Malformed:
+        ++malformed;
+        break;
+      case FrameStatus::NotIp:
+        ++notIp;
+        break;
+      case FrameStatus::Clean:
+        break;
     }
   }
   if (json) {
@@ -176,12 +191,13 @@ int runAudit(const Args& args) {
     j["complete"] = !readError;
     std::cout << j.dump(2) << '\n';
   }
-  std::cerr << "audit of " << capture << " on the " << *segment << " segment: " << packets << " packets, " << breaches
-            << (breaches == 1 ? " isolation breach, " : " isolation breaches, ") << malformed << " malformed, " << notIp
-            << " not IP\n";
+  std::cerr << "audit of " << capture << " on the " << *segment << " segment: " << packets
+            << " packets, " << breaches
+            << (breaches == 1 ? " isolation breach, " : " isolation breaches, ") << malformed
+            << " malformed, " << notIp << " not IP\n";
   if (readError) {
-    std::cerr << "isogate-policy audit: " << capture << ": read error after packet " << packets << ": "
-              << readErrorText << '\n';
+    std::cerr << "isogate-policy audit: " << capture << ": read error after packet " << packets
+              << ": " << readErrorText << '\n';
     return kExitUsage;
   }
   return breaches > 0 ? kExitFail : kExitOk;

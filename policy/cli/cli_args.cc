@@ -5,8 +5,11 @@
 
 namespace isogate::policy::cli {
 
-ArgParser::ArgParser(std::string command, std::vector<OptionSpec> options, std::vector<std::string> positional)
-    : command_(std::move(command)), options_(std::move(options)), positionalNames_(std::move(positional)) {}
+ArgParser::ArgParser(std::string command, std::vector<OptionSpec> options,
+                     std::vector<std::string> positional)
+    : command_(std::move(command)),
+      options_(std::move(options)),
+      positionalNames_(std::move(positional)) {}
 
 const OptionSpec* ArgParser::find(const std::string& token) const {
   for (const auto& o : options_)

@@ -23,7 +23,8 @@ struct OptionSpec {
 class ArgParser {
  public:
   // `positional` names the positional arguments in order ("POLICY", ...); all are required.
-  ArgParser(std::string command, std::vector<OptionSpec> options, std::vector<std::string> positional);
+  ArgParser(std::string command, std::vector<OptionSpec> options,
+            std::vector<std::string> positional);
 
   // Parses the arguments after the subcommand name. On error returns false and
   // sets error(). `--help`/`-h` anywhere sets helpRequested() and succeeds.

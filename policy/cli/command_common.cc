@@ -13,7 +13,8 @@ namespace isogate::policy::cli {
 std::optional<PolicyBuild> buildOrIoError(const std::string& command, const std::string& path) {
   std::ifstream probe(path, std::ios::binary);
   if (!probe) {
-    std::cerr << "isogate-policy " << command << ": cannot read " << path << ": " << std::strerror(errno) << '\n';
+    std::cerr << "isogate-policy " << command << ": cannot read " << path << ": "
+              << std::strerror(errno) << '\n';
     return std::nullopt;
   }
   return buildPolicyFile(path);
@@ -32,14 +33,15 @@ bool writeOutput(const std::string& command, const std::string& path, const std:
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (!out || !(out << text) || !out.flush()) {
-      std::cerr << "isogate-policy " << command << ": cannot write " << path << ": " << std::strerror(errno)
-                << '\n';
+      std::cerr << "isogate-policy " << command << ": cannot write " << path << ": "
+                << std::strerror(errno) << '\n';
       std::remove(tmp.c_str());
       return false;
     }
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::cerr << "isogate-policy " << command << ": cannot write " << path << ": " << std::strerror(errno) << '\n';
+    std::cerr << "isogate-policy " << command << ": cannot write " << path << ": "
+              << std::strerror(errno) << '\n';
     std::remove(tmp.c_str());
     return false;
   }

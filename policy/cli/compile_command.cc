@@ -29,7 +29,8 @@ constexpr const char* kHelp =
 }  // namespace
 
 int runCompile(const Args& args) {
-  ArgParser parser("compile", {{"--target", "", true}, {"--output", "-o", true}, {"--gateway", "", true}},
+  ArgParser parser("compile",
+                   {{"--target", "", true}, {"--output", "-o", true}, {"--gateway", "", true}},
                    {"POLICY"});
   if (!parser.parse(args)) return usageError("compile", parser.error());
   if (parser.helpRequested()) {
@@ -46,7 +47,8 @@ int runCompile(const Args& args) {
   NftBuildOptions options = hostNftBuildOptions();
   if (build->ok()) {
     if (const auto gatewayPath = parser.value("--gateway")) {
-      const GatewayOptionResult gw = loadGatewayForPolicy("compile", *gatewayPath, *build, build->diags);
+      const GatewayOptionResult gw =
+          loadGatewayForPolicy("compile", *gatewayPath, *build, build->diags);
       if (gw.ioError) return kExitUsage;
       options.interfaces = gw.interfaces;
     }

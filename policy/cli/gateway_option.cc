@@ -15,7 +15,8 @@ GatewayOptionResult loadGatewayForPolicy(const std::string& command, const std::
   GatewayOptionResult result;
   std::ifstream probe(path, std::ios::binary);
   if (!probe) {
-    std::cerr << "isogate-policy " << command << ": cannot read " << path << ": " << std::strerror(errno) << '\n';
+    std::cerr << "isogate-policy " << command << ": cannot read " << path << ": "
+              << std::strerror(errno) << '\n';
     result.ioError = true;
     return result;
   }
@@ -26,9 +27,11 @@ GatewayOptionResult loadGatewayForPolicy(const std::string& command, const std::
 
   // The configuration names its own policy; say so when it is not the one given.
   std::error_code ec;
-  if (!config.policyPath.empty() && !std::filesystem::equivalent(config.policyPath, build.model.file, ec)) {
-    diags.note(config.policyWhere, "this configuration names policy " + config.policyPath + "; checked against " +
-                                       build.model.file + " as given on the command line");
+  if (!config.policyPath.empty() &&
+      !std::filesystem::equivalent(config.policyPath, build.model.file, ec)) {
+    diags.note(config.policyWhere, "this configuration names policy " + config.policyPath +
+                                       "; checked against " + build.model.file +
+                                       " as given on the command line");
   }
   if (diags.errorCount() > errorsBefore || !build.compiled) return result;
   for (const auto& i : config.interfaces) {

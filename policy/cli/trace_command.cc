@@ -34,7 +34,8 @@ constexpr const char* kHelp =
 bool parsePort(const std::string& text, uint16_t& out) {
   unsigned v = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || v > 65535) return false;
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || v > 65535)
+    return false;
   out = static_cast<uint16_t>(v);
   return true;
 }
@@ -67,17 +68,22 @@ int runTrace(const Args& args) {
   if (!srcAddr) return usageError("trace", "--src: '" + *src + "' is not an IPv4 or IPv6 address");
   const auto dstAddr = parseAddress(*dst);
   if (!dstAddr) return usageError("trace", "--dst: '" + *dst + "' is not an IPv4 or IPv6 address");
-  if (srcAddr->family != dstAddr->family) return usageError("trace", "--src and --dst are of different IP families");
+  if (srcAddr->family != dstAddr->family)
+    return usageError("trace", "--src and --dst are of different IP families");
   packet.src = *srcAddr;
   packet.dst = *dstAddr;
 
   const std::string protoText = parser.value("--proto").value_or("tcp");
   const auto proto = parseProtocol(protoText);
-  if (!proto) return usageError("trace", "--proto: '" + protoText + "' is not tcp, udp, icmp, icmpv6 or 0-255");
+  if (!proto)
+    return usageError("trace",
+                      "--proto: '" + protoText + "' is not tcp, udp, icmp, icmpv6 or 0-255");
   packet.protocol = *proto;
   const bool v6 = packet.src.family == Family::V6;
-  if (packet.protocol == kProtoIcmp && v6) return usageError("trace", "--proto icmp with IPv6 addresses; use icmpv6");
-  if (packet.protocol == kProtoIcmpv6 && !v6) return usageError("trace", "--proto icmpv6 with IPv4 addresses; use icmp");
+  if (packet.protocol == kProtoIcmp && v6)
+    return usageError("trace", "--proto icmp with IPv6 addresses; use icmpv6");
+  if (packet.protocol == kProtoIcmpv6 && !v6)
+    return usageError("trace", "--proto icmpv6 with IPv4 addresses; use icmp");
 
   const bool ports = packet.protocol == kProtoTcp || packet.protocol == kProtoUdp;
   const bool icmp = packet.protocol == kProtoIcmp || packet.protocol == kProtoIcmpv6;
@@ -88,7 +94,8 @@ int runTrace(const Args& args) {
     if (!v) continue;
     if (!ports) return usageError("trace", std::string(opt) + " applies to tcp and udp only");
     uint16_t port = 0;
-    if (!parsePort(*v, port)) return usageError("trace", std::string(opt) + ": '" + *v + "' is not a port 0-65535");
+    if (!parsePort(*v, port))
+      return usageError("trace", std::string(opt) + ": '" + *v + "' is not a port 0-65535");
     (std::string(opt) == "--sport" ? packet.sport : packet.dport) = port;
   }
   if (!ports) packet.sport = 0;
@@ -98,8 +105,10 @@ int runTrace(const Args& args) {
     if (!type) {
       unsigned n = 0;
       const auto [end, ec] = std::from_chars(typeText.data(), typeText.data() + typeText.size(), n);
-      if (typeText.empty() || ec != std::errc() || end != typeText.data() + typeText.size() || n > 255) {
-        return usageError("trace", "--icmp-type: unknown " + protocolName(packet.protocol) + " type '" + typeText + "'");
+      if (typeText.empty() || ec != std::errc() || end != typeText.data() + typeText.size() ||
+          n > 255) {
+        return usageError("trace", "--icmp-type: unknown " + protocolName(packet.protocol) +
+                                       " type '" + typeText + "'");
       }
       type = static_cast<uint8_t>(n);
     }
@@ -111,7 +120,9 @@ int runTrace(const Args& args) {
   LocalTime at = localTimeNow();
   if (const auto atText = parser.value("--at")) {
     const auto parsed = parseLocalTime(*atText);
-    if (!parsed) return usageError("trace", "--at: '" + *atText + "' is not \"DAY HH:MM\" (e.g. \"mon 10:00\")");
+    if (!parsed)
+      return usageError("trace",
+                        "--at: '" + *atText + "' is not \"DAY HH:MM\" (e.g. \"mon 10:00\")");
     at = *parsed;
   }
 
@@ -119,7 +130,8 @@ int runTrace(const Args& args) {
   if (!build) return kExitUsage;
   if (!build->ok()) {
     printDiagnostics(build->diags);
-    std::cerr << "isogate-policy trace: " << parser.positional(0) << " is invalid; nothing traced\n";
+    std::cerr << "isogate-policy trace: " << parser.positional(0)
+              << " is invalid; nothing traced\n";
     return kExitFail;
   }
   const Trace trace = tracePacket(build->model, packet, at);

@@ -19,7 +19,8 @@ namespace {
 namespace fs = std::filesystem;
 
 const std::string kBinary = std::string(ISOGATE_BINARY_DIR) + "/policy/isogate-policy";
-const std::string kExample = std::string(ISOGATE_SOURCE_DIR) + "/configs/tianjin-egov-boundary.yaml";
+const std::string kExample =
+    std::string(ISOGATE_SOURCE_DIR) + "/configs/tianjin-egov-boundary.yaml";
 const std::string kGateway = std::string(ISOGATE_SOURCE_DIR) + "/configs/gw-nftables.yaml";
 
 struct Result {
@@ -142,7 +143,9 @@ TEST_F(CliTest, CheckBrokenPolicyPrintsDiagnosticAndExits1) {
   const std::string path = write("broken.yaml", text);
   const Result r = run({"check", path});
   EXPECT_EQ(r.exit, 1);
-  EXPECT_EQ(r.err, path + ":6:16: error: invalid network '10.20.1.5/16': host bits set; did you mean 10.20.0.0/16?\n" +
+  EXPECT_EQ(r.err, path +
+                       ":6:16: error: invalid network '10.20.1.5/16': host bits set; did you mean "
+                       "10.20.0.0/16?\n" +
                        path + ": invalid, 1 error, 0 warnings\n");
 }
 
@@ -152,10 +155,14 @@ TEST_F(CliTest, UsageErrorsExit2) {
   EXPECT_EQ(r.err, "isogate-policy check: missing POLICY\nTry 'isogate-policy check --help'.\n");
   r = run({"check", kExample, "--frobnicate"});
   EXPECT_EQ(r.exit, 2);
-  EXPECT_EQ(r.err, "isogate-policy check: unknown option '--frobnicate'\nTry 'isogate-policy check --help'.\n");
+  EXPECT_EQ(
+      r.err,
+      "isogate-policy check: unknown option '--frobnicate'\nTry 'isogate-policy check --help'.\n");
   r = run({"trace", kExample, "--src"});
   EXPECT_EQ(r.exit, 2);
-  EXPECT_EQ(r.err, "isogate-policy trace: option '--src' needs a value\nTry 'isogate-policy trace --help'.\n");
+  EXPECT_EQ(
+      r.err,
+      "isogate-policy trace: option '--src' needs a value\nTry 'isogate-policy trace --help'.\n");
   r = run({"trace", kExample, "--src", "10.20.1.1", "--dst", "10.400.0.1"});
   EXPECT_EQ(r.exit, 2);
   EXPECT_EQ(r.err,
@@ -201,7 +208,8 @@ TEST_F(CliTest, CompileTargets) {
   EXPECT_EQ(r.out, "");
   const std::string nft = slurp(out);
   EXPECT_NE(nft.find("table inet isogate {"), std::string::npos);
-  EXPECT_NE(nft.find("iifname \"intra-tap\""), std::string::npos);  // interfaces of the gateway config
+  EXPECT_NE(nft.find("iifname \"intra-tap\""),
+            std::string::npos);  // interfaces of the gateway config
   std::string text = kSmall;
   text.replace(text.find("10.20.0.0/16"), 12, "10.20.1.5/16");
   r = run({"compile", write("broken.yaml", text), "--target", "nft"});
@@ -253,14 +261,17 @@ TEST_F(CliTest, TraceJsonAllowedPhysicalLogicalIntra) {
 }
 
 TEST_F(CliTest, TraceTextNamesScheduleAndDecidingRule) {
-  const Result r = run({"trace", kExample, "--src", "10.20.5.7", "--dst", "172.16.30.10", "--dport", "22", "--at",
-                        "sat 10:00"});
+  const Result r = run({"trace", kExample, "--src", "10.20.5.7", "--dst", "172.16.30.10", "--dport",
+                        "22", "--at", "sat 10:00"});
   EXPECT_EQ(r.exit, 0) << r.err;
-  EXPECT_NE(r.out.find(kExample + ":83 publish-content: no match: schedule mon-fri 08:00-18:00 is inactive at sat "
-                                  "10:00\n"),
-            std::string::npos)
+  EXPECT_NE(
+      r.out.find(kExample +
+                 ":83 publish-content: no match: schedule mon-fri 08:00-18:00 is inactive at sat "
+                 "10:00\n"),
+      std::string::npos)
       << r.out;
-  EXPECT_NE(r.out.find("verdict      deny: no rule matched, default deny of a logical pair"), std::string::npos);
+  EXPECT_NE(r.out.find("verdict      deny: no rule matched, default deny of a logical pair"),
+            std::string::npos);
 }
 
 // ---- diff ---------------------------------------------------------------------
@@ -271,7 +282,8 @@ TEST_F(CliTest, DiffListsOpenedAndClosed) {
   Result r = run({"diff", oldP, newP});
   EXPECT_EQ(r.exit, 1) << r.err;
   EXPECT_EQ(r.out,
-            "- extranet -> portal  tcp/22 from 10.20.5.0/24 to 172.16.30.10/32  (was rule 'publish-content')\n"
+            "- extranet -> portal  tcp/22 from 10.20.5.0/24 to 172.16.30.10/32  (was rule "
+            "'publish-content')\n"
             "+ internet -> portal  tcp/8443  (rule 'citizens-alt' EX-2026-020)\n");
   r = run({"diff", oldP, oldP});
   EXPECT_EQ(r.exit, 0);
@@ -306,7 +318,8 @@ TEST_F(CliTest, GraphDotAndSvg) {
 
 using Bytes = std::vector<uint8_t>;
 
-Bytes ipv4Frame(std::vector<uint8_t> src, std::vector<uint8_t> dst, uint8_t proto, uint16_t sport, uint16_t dport) {
+Bytes ipv4Frame(std::vector<uint8_t> src, std::vector<uint8_t> dst, uint8_t proto, uint16_t sport,
+                uint16_t dport) {
   Bytes b(12, 0x02);
   b.push_back(0x08);
   b.push_back(0x00);
@@ -353,24 +366,29 @@ void writePcap(const std::string& path, const std::vector<Bytes>& frames) {
 
 TEST_F(CliTest, AuditFindsExactlyTheBreachingPackets) {
   const std::string capture = (dir_ / "intranet.pcap").string();
-  writePcap(capture, {
-                         ipv4Frame({10, 10, 1, 5}, {10, 10, 2, 7}, 6, 40000, 445),    // 1 clean
-                         ipv4Frame({10, 20, 1, 9}, {10, 10, 1, 5}, 6, 40001, 22),     // 2 extranet source
-                         arpFrame({10, 10, 0, 1}, {10, 10, 0, 9}),                    // 3 clean ARP
-                         arpFrame({172, 16, 30, 1}, {10, 10, 0, 1}),                  // 4 portal sender
-                         ipv4Frame({10, 10, 1, 5}, {224, 0, 0, 251}, 17, 5353, 5353),  // 5 mDNS: local
-                         ipv4Frame({10, 10, 1, 5}, {8, 8, 8, 8}, 17, 40002, 53),      // 6 Internet destination
-                     });
+  writePcap(capture,
+            {
+                ipv4Frame({10, 10, 1, 5}, {10, 10, 2, 7}, 6, 40000, 445),     // 1 clean
+                ipv4Frame({10, 20, 1, 9}, {10, 10, 1, 5}, 6, 40001, 22),      // 2 extranet source
+                arpFrame({10, 10, 0, 1}, {10, 10, 0, 9}),                     // 3 clean ARP
+                arpFrame({172, 16, 30, 1}, {10, 10, 0, 1}),                   // 4 portal sender
+                ipv4Frame({10, 10, 1, 5}, {224, 0, 0, 251}, 17, 5353, 5353),  // 5 mDNS: local
+                ipv4Frame({10, 10, 1, 5}, {8, 8, 8, 8}, 17, 40002, 53),  // 6 Internet destination
+            });
   Result r = run({"audit", kExample, "--segment", "intranet", capture});
   EXPECT_EQ(r.exit, 1) << r.err;
   EXPECT_EQ(r.out,
             "2 2026-11-26T10:00:01.250000Z isolation-breach ipv4 tcp 10.20.1.9:40001 (extranet) -> "
             "10.10.1.5:22 (intranet)\n"
-            "4 2026-11-26T10:00:03.250000Z isolation-breach arp 172.16.30.1 (portal) -> 10.10.0.1 (intranet)\n"
-            "6 2026-11-26T10:00:05.250000Z isolation-breach ipv4 udp 10.10.1.5:40002 (intranet) -> 8.8.8.8:53 "
+            "4 2026-11-26T10:00:03.250000Z isolation-breach arp 172.16.30.1 (portal) -> 10.10.0.1 "
+            "(intranet)\n"
+            "6 2026-11-26T10:00:05.250000Z isolation-breach ipv4 udp 10.10.1.5:40002 (intranet) -> "
+            "8.8.8.8:53 "
             "(internet)\n");
-  EXPECT_EQ(r.err, "audit of " + capture +
-                       " on the intranet segment: 6 packets, 3 isolation breaches, 0 malformed, 0 not IP\n");
+  EXPECT_EQ(
+      r.err,
+      "audit of " + capture +
+          " on the intranet segment: 6 packets, 3 isolation breaches, 0 malformed, 0 not IP\n");
 
   r = run({"audit", kExample, "--segment", "intranet", capture, "--json"});
   EXPECT_EQ(r.exit, 1);
@@ -397,11 +415,13 @@ TEST_F(CliTest, AuditCleanCaptureAndErrors) {
   r = run({"audit", kExample, "--segment", "dmz", capture});
   EXPECT_EQ(r.exit, 2);
   EXPECT_EQ(r.err,
-            "isogate-policy audit: --segment: no zone 'dmz' in the policy (zones: intranet, extranet, portal, "
+            "isogate-policy audit: --segment: no zone 'dmz' in the policy (zones: intranet, "
+            "extranet, portal, "
             "internet)\nTry 'isogate-policy audit --help'.\n");
   r = run({"audit", kExample, capture});
   EXPECT_EQ(r.exit, 2);
-  EXPECT_EQ(r.err, "isogate-policy audit: missing --segment ZONE\nTry 'isogate-policy audit --help'.\n");
+  EXPECT_EQ(r.err,
+            "isogate-policy audit: missing --segment ZONE\nTry 'isogate-policy audit --help'.\n");
   const std::string garbage = write("garbage.pcap", "this is not a capture file at all");
   r = run({"audit", kExample, "--segment", "intranet", garbage});
   EXPECT_EQ(r.exit, 2);

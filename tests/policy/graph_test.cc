@@ -58,21 +58,26 @@ class GraphTest : public ::testing::Test {
 TEST_F(GraphTest, DotHasZonesPhysicalPairsAndFlows) {
   const std::string dot = policyToDot(build_.model);
   EXPECT_EQ(dot.rfind("digraph \"graph-test\" {\n", 0), 0u) << dot;
-  EXPECT_NE(dot.find("  \"intranet\" [label=\"intranet\\nclassified\\n10.10.0.0/16\", fillcolor=\"#f4cccc\"];\n"),
+  EXPECT_NE(dot.find("  \"intranet\" [label=\"intranet\\nclassified\\n10.10.0.0/16\", "
+                     "fillcolor=\"#f4cccc\"];\n"),
             std::string::npos)
       << dot;
-  EXPECT_NE(dot.find("\"portal\" [label=\"portal\\npublic\\n172.16.30.0/24\\nintra_zone: deny\""), std::string::npos);
-  EXPECT_NE(dot.find("  \"intranet\" -> \"extranet\" [dir=none, color=red, fontcolor=red, style=dashed, "
-                     "label=\"physical\"];\n"),
+  EXPECT_NE(dot.find("\"portal\" [label=\"portal\\npublic\\n172.16.30.0/24\\nintra_zone: deny\""),
             std::string::npos);
+  EXPECT_NE(
+      dot.find("  \"intranet\" -> \"extranet\" [dir=none, color=red, fontcolor=red, style=dashed, "
+               "label=\"physical\"];\n"),
+      std::string::npos);
   EXPECT_NE(dot.find("  \"intranet\" -> \"portal\" [dir=none, color=red"), std::string::npos);
   // The logical pair is not drawn as physical.
   EXPECT_EQ(dot.find("\"extranet\" -> \"portal\" [dir=none"), std::string::npos);
-  EXPECT_NE(dot.find("  \"extranet\" -> \"portal\" [color=\"#1c4587\", label=\"publish: ssh, tcp/8443 "
-                     "[mon-fri 08:00-18:00] (part)\"];\n"),
-            std::string::npos)
+  EXPECT_NE(
+      dot.find("  \"extranet\" -> \"portal\" [color=\"#1c4587\", label=\"publish: ssh, tcp/8443 "
+               "[mon-fri 08:00-18:00] (part)\"];\n"),
+      std::string::npos)
       << dot;
-  EXPECT_NE(dot.find("  \"portal\" -> \"extranet\" [color=\"#1c4587\", label=\"forms: https\"];\n"), std::string::npos);
+  EXPECT_NE(dot.find("  \"portal\" -> \"extranet\" [color=\"#1c4587\", label=\"forms: https\"];\n"),
+            std::string::npos);
   EXPECT_EQ(dot.find("no-back"), std::string::npos);  // deny rules are not flows
 }
 

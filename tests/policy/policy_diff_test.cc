@@ -71,7 +71,8 @@ TEST(PolicyDiffTest, OpenedAndClosedLines) {
   const PolicyDiff d = diffPolicies(oldP, newP);
   EXPECT_TRUE(d.structural.empty());
   EXPECT_EQ(formatDiff(d),
-            "- extranet -> portal  tcp/22 from 10.20.5.0/24 to 172.16.30.10/32 during mon-fri 08:00-18:00  "
+            "- extranet -> portal  tcp/22 from 10.20.5.0/24 to 172.16.30.10/32 during mon-fri "
+            "08:00-18:00  "
             "(was rule 'publish-content')\n"
             "+ internet -> portal  tcp/8443  (rule 'citizens-alt' EX-2026-020)\n");
   ASSERT_EQ(d.changes.size(), 2u);
@@ -96,7 +97,8 @@ TEST(PolicyDiffTest, LongerScheduleOpensOnlyTheExtraHours) {
   const Policy oldP = load(kPublish, "old.yaml");
   const Policy newP = load(replaceAll(kPublish, "08:00-18:00", "08:00-20:00"), "new.yaml");
   EXPECT_EQ(formatDiff(diffPolicies(oldP, newP)),
-            "+ extranet -> portal  tcp/22 from 10.20.5.0/24 to 172.16.30.10/32 during mon-fri 18:00-20:00  "
+            "+ extranet -> portal  tcp/22 from 10.20.5.0/24 to 172.16.30.10/32 during mon-fri "
+            "18:00-20:00  "
             "(rule 'publish-content' EX-2026-017)\n");
 }
 
@@ -109,23 +111,27 @@ TEST(PolicyDiffTest, DenyRuleInFrontClosesPartOfTheZone) {
   const Policy oldP = load(kCitizens, "old.yaml");
   const Policy newP = load(block + kCitizens, "new.yaml");
   EXPECT_EQ(formatDiff(diffPolicies(oldP, newP)),
-            "- internet -> portal  tcp/443 from 198.51.100.0/24  (was rule 'citizens'; now denied by rule 'block')\n");
+            "- internet -> portal  tcp/443 from 198.51.100.0/24  (was rule 'citizens'; now denied "
+            "by rule 'block')\n");
 }
 
 TEST(PolicyDiffTest, OneFamilyOfWholeZones) {
   const Policy oldP = load(kCitizens, "old.yaml");
-  const Policy newP =
-      load(replaceAll(kCitizens, "    to: portal\n", "    to: {zone: portal, networks: [172.16.30.0/24]}\n"), "new.yaml");
+  const Policy newP = load(replaceAll(kCitizens, "    to: portal\n",
+                                      "    to: {zone: portal, networks: [172.16.30.0/24]}\n"),
+                           "new.yaml");
   EXPECT_EQ(formatDiff(diffPolicies(oldP, newP)),
             "- internet -> portal  tcp/443 (IPv6 only)  (was rule 'citizens')\n");
 }
 
 TEST(PolicyDiffTest, ZoneAndIsolationChanges) {
   const Policy oldP = load(kCitizens, "old.yaml");
-  std::string head = replaceAll(kHead, "networks: [10.20.0.0/16, \"fd20::/48\"]",
-                                "networks: [10.20.0.0/16, 10.21.0.0/16, \"fd20::/48\"]\n    intra_zone: deny");
-  head = replaceAll(head, "  default: logical\n",
-                    "  default: logical\n  pairs:\n    - zones: [extranet, internet]\n      mode: physical\n");
+  std::string head =
+      replaceAll(kHead, "networks: [10.20.0.0/16, \"fd20::/48\"]",
+                 "networks: [10.20.0.0/16, 10.21.0.0/16, \"fd20::/48\"]\n    intra_zone: deny");
+  head = replaceAll(
+      head, "  default: logical\n",
+      "  default: logical\n  pairs:\n    - zones: [extranet, internet]\n      mode: physical\n");
   const Policy newP = load(kCitizens, "new.yaml", head);
   const PolicyDiff d = diffPolicies(oldP, newP);
   EXPECT_EQ(d.structural, (std::vector<std::string>{
@@ -136,8 +142,10 @@ TEST(PolicyDiffTest, ZoneAndIsolationChanges) {
   // 10.21.0.0/16 moved from the internet zone (where citizens could reach the
   // portal from it) to the extranet; extranet hosts no longer talk to each other.
   const std::string text = formatDiff(d);
-  EXPECT_NE(text.find("- extranet -> extranet  any  (was intra_zone allow)\n"), std::string::npos) << text;
-  EXPECT_NE(text.find("- internet -> portal  tcp/443 from 10.21.0.0/16  (was rule 'citizens')\n"), std::string::npos)
+  EXPECT_NE(text.find("- extranet -> extranet  any  (was intra_zone allow)\n"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("- internet -> portal  tcp/443 from 10.21.0.0/16  (was rule 'citizens')\n"),
+            std::string::npos)
       << text;
 }
 

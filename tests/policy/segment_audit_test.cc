@@ -116,7 +116,8 @@ Bytes arp(const char* sender, const char* target) {
   return b;
 }
 
-Bytes ether(uint16_t type, const Bytes& payload, const std::vector<std::pair<uint16_t, uint16_t>>& tags = {}) {
+Bytes ether(uint16_t type, const Bytes& payload,
+            const std::vector<std::pair<uint16_t, uint16_t>>& tags = {}) {
   Bytes b(12, 0xaa);
   for (const auto& [tpid, vid] : tags) {
     put16(b, tpid);
@@ -222,12 +223,13 @@ TEST_F(SegmentAuditTest, ArpSenderAndTargetCount) {
 TEST_F(SegmentAuditTest, SegmentLocalAddressesProveNothing) {
   const auto a = auditorFor("intranet");
   const std::vector<Bytes> frames = {
-      ether(0x0806, arp("0.0.0.0", "10.10.0.9")),                                   // ARP probe
-      ether(0x0800, ipv4("0.0.0.0", "255.255.255.255", 17, l4Ports(68, 67))),        // DHCP discover
-      ether(0x0800, ipv4("10.10.1.5", "224.0.0.251", 17, l4Ports(5353, 5353))),      // mDNS
-      ether(0x0800, ipv4("169.254.3.4", "10.10.1.1", 6, l4Ports(1, 2))),             // link-local
-      ether(0x86dd, ipv6("fe80::1", "ff02::1", 58, Bytes{134, 0, 0, 0, 0, 0, 0, 0})),  // router advert
-      ether(0x86dd, ipv6("::", "ff02::1:ff00:1", 58, Bytes{135, 0, 0, 0})),          // DAD
+      ether(0x0806, arp("0.0.0.0", "10.10.0.9")),                                // ARP probe
+      ether(0x0800, ipv4("0.0.0.0", "255.255.255.255", 17, l4Ports(68, 67))),    // DHCP discover
+      ether(0x0800, ipv4("10.10.1.5", "224.0.0.251", 17, l4Ports(5353, 5353))),  // mDNS
+      ether(0x0800, ipv4("169.254.3.4", "10.10.1.1", 6, l4Ports(1, 2))),         // link-local
+      ether(0x86dd,
+            ipv6("fe80::1", "ff02::1", 58, Bytes{134, 0, 0, 0, 0, 0, 0, 0})),  // router advert
+      ether(0x86dd, ipv6("::", "ff02::1:ff00:1", 58, Bytes{135, 0, 0, 0})),    // DAD
   };
   for (const auto& f : frames) {
     const auto r = a.inspectLink(kLinkEthernet, f.data(), f.size());
@@ -279,7 +281,8 @@ TEST_F(SegmentAuditTest, NonIpAndMalformed) {
   EXPECT_EQ(a.inspectLink(kLinkEthernet, lldp.data(), lldp.size()).status, FrameStatus::NotIp);
   Bytes badIhl = ether(0x0800, ipv4("10.20.1.9", "10.10.1.5", 6, {}));
   badIhl[14] = 0x4f;  // header length 60 > what is there
-  EXPECT_EQ(a.inspectLink(kLinkEthernet, badIhl.data(), badIhl.size()).status, FrameStatus::Malformed);
+  EXPECT_EQ(a.inspectLink(kLinkEthernet, badIhl.data(), badIhl.size()).status,
+            FrameStatus::Malformed);
   EXPECT_EQ(a.inspectLink(kLinkEthernet, nullptr, 100).status, FrameStatus::Malformed);
 }
 
@@ -289,7 +292,8 @@ TEST_F(SegmentAuditTest, EveryTruncationIsHandled) {
       ether(0x0800, ipv4("10.20.1.9", "10.10.1.5", 6, l4Ports(40000, 445))),
       ether(0x86dd, ipv6("fd20::9", "fd10::5", 17, l4Ports(1, 53)), {{0x8100, 7}}),
       ether(0x0806, arp("10.20.0.1", "10.10.0.1"), {{0x88a8, 1}, {0x8100, 2}}),
-      ether(0x0800, ipv4("10.10.1.1", "10.10.1.2", 41, ipv6("fd20::9", "fd10::5", 6, l4Ports(1, 2)))),
+      ether(0x0800,
+            ipv4("10.10.1.1", "10.10.1.2", 41, ipv6("fd20::9", "fd10::5", 6, l4Ports(1, 2)))),
   };
   for (const auto& f : frames) {
     for (size_t len = 0; len <= f.size(); ++len) {
@@ -308,7 +312,8 @@ TEST_F(SegmentAuditTest, EveryTruncationIsHandled) {
 TEST_F(SegmentAuditTest, RandomBytesNeverCrash) {
   const auto a = auditorFor("intranet");
   std::mt19937 rng(12345);
-  const int linkTypes[] = {kLinkEthernet, kLinkRaw, kLinkLinuxSll, kLinkLinuxSll2, kLinkNull, kLinkIpv6};
+  const int linkTypes[] = {kLinkEthernet,  kLinkRaw,  kLinkLinuxSll,
+                           kLinkLinuxSll2, kLinkNull, kLinkIpv6};
   int breaches = 0;
   for (int i = 0; i < 20000; ++i) {
     Bytes b(rng() % 160);

@@ -86,7 +86,9 @@ class TraceTest : public ::testing::Test {
     if (std::string(at) == "sat 10:00") t.weekday = 5;
     return tracePacket(build_.model, p, t);
   }
-  nlohmann::ordered_json json(const Trace& t) { return traceToJson(build_.model, t, build_.compiled->digest); }
+  nlohmann::ordered_json json(const Trace& t) {
+    return traceToJson(build_.model, t, build_.compiled->digest);
+  }
   PolicyBuild build_;
 };
 
@@ -109,7 +111,8 @@ TEST_F(TraceTest, AllowedByRuleWithLocation) {
   EXPECT_EQ(j["location"], "spec.yaml:31");
   EXPECT_EQ(j["policy"], build_.compiled->digest);
   const std::string text = formatTrace(build_.model, t, build_.compiled->digest);
-  EXPECT_NE(text.find("verdict      allow by rule 'citizens-browse-portal' at spec.yaml:31"), std::string::npos)
+  EXPECT_NE(text.find("verdict      allow by rule 'citizens-browse-portal' at spec.yaml:31"),
+            std::string::npos)
       << text;
 }
 
@@ -153,7 +156,8 @@ TEST_F(TraceTest, MissReasonsNameNetworksAndServices) {
   ASSERT_EQ(t.steps.size(), 1u);
   EXPECT_EQ(t.steps[0].match.reason, "source 10.20.6.7 is outside from networks 10.20.5.0/24");
   t = trace(tcp("10.20.5.7", "172.16.30.11", 22));
-  EXPECT_EQ(t.steps[0].match.reason, "destination 172.16.30.11 is outside to networks 172.16.30.10/32");
+  EXPECT_EQ(t.steps[0].match.reason,
+            "destination 172.16.30.11 is outside to networks 172.16.30.10/32");
   t = trace(tcp("10.20.5.7", "172.16.30.10", 23));
   EXPECT_EQ(t.steps[0].match.reason, "tcp/23 is not in services ssh (tcp/22)");
   EXPECT_FALSE(t.verdict.allow);
@@ -187,7 +191,8 @@ TEST_F(TraceTest, IcmpAndIpv6) {
   p.icmpType = 13;
   t = trace(p);
   EXPECT_FALSE(t.verdict.allow);
-  EXPECT_EQ(t.steps[0].match.reason, "icmp/timestamp-request is not in services ping (icmp/echo-request)");
+  EXPECT_EQ(t.steps[0].match.reason,
+            "icmp/timestamp-request is not in services ping (icmp/echo-request)");
   t = trace(tcp("fd10::1", "2001:db8::1", 443));
   EXPECT_EQ(json(t)["isolation"], "physical");
   EXPECT_EQ(json(t)["src_network"], "fd10::/48");
