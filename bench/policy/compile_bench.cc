@@ -30,14 +30,22 @@ using Clock = std::chrono::steady_clock;
 struct Result {
   size_t rules = 0;
   double yamlMb = 0;
-  double load = 0, check = 0, compile = 0, verify = 0, digest = 0;  // seconds
+  double load = 0, check = 0, compile = 0, verify = 0, digest = 0;  // CPU seconds of this thread
+  double wall = 0;                                                  // wall seconds, all passes
   int errors = 0, warnings = 0;
   bool verified = false;
   long maxRssKb = 0;
   double total() const { return load + check + compile + verify + digest; }
 };
 
-double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+// CPU time of this thread: the benchmark runs on a shared machine, and CPU time
+// is what "on one core" means; wall time is reported beside it.
+double cpuNow() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+double since(double t) { return cpuNow() - t; }
 
 Result runOnce(size_t rules, uint64_t seed) {
   Result r;
@@ -45,10 +53,11 @@ Result runOnce(size_t rules, uint64_t seed) {
   const std::string yaml = bench::writePolicyYaml(bench::generatePolicyModel({rules, seed}));
   r.yamlMb = static_cast<double>(yaml.size()) / (1024.0 * 1024.0);
   policy::Diagnostics diags;
-  auto t = Clock::now();
+  const auto wallStart = Clock::now();
+  double t = cpuNow();
   const policy::Policy model = policy::loadPolicyText(yaml, "generated.yaml", diags);
   r.load = since(t);
-  t = Clock::now();
+  t = cpuNow();
   policy::checkPolicy(model, diags);
   r.check = since(t);
   r.errors = diags.errorCount();
@@ -58,15 +67,16 @@ Result runOnce(size_t rules, uint64_t seed) {
       if (d.severity == policy::Severity::Error) std::cerr << policy::formatDiagnostic(d) << "\n";
     return r;
   }
-  t = Clock::now();
+  t = cpuNow();
   policy::CompiledPolicy compiled = policy::compilePolicy(model);
   r.compile = since(t);
-  t = Clock::now();
+  t = cpuNow();
   r.verified = policy::verifyCompiled(compiled, diags);
   r.verify = since(t);
-  t = Clock::now();
+  t = cpuNow();
   compiled.digest = policy::computeDigest(compiled);
   r.digest = since(t);
+  r.wall = std::chrono::duration<double>(Clock::now() - wallStart).count();
   return r;
 }
 
@@ -107,12 +117,12 @@ std::string cpuModel() {
 std::string table(const std::vector<Result>& results) {
   std::ostringstream o;
   char buf[512];
-  o << "| rules | YAML MB | load s | check s | compile s | verify s | digest s | total s | peak RSS MB | "
-       "errors | warnings |\n";
-  o << "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+  o << "| rules | YAML MB | load s | check s | compile s | verify s | digest s | total CPU s | total wall s | "
+       "peak RSS MB | errors | warnings |\n";
+  o << "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
   for (const Result& r : results) {
-    std::snprintf(buf, sizeof buf, "| %zu | %.1f | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | %.0f | %d | %d |\n",
-                  r.rules, r.yamlMb, r.load, r.check, r.compile, r.verify, r.digest, r.total(),
+    std::snprintf(buf, sizeof buf, "| %zu | %.1f | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | %.0f | %d | %d |\n",
+                  r.rules, r.yamlMb, r.load, r.check, r.compile, r.verify, r.digest, r.total(), r.wall,
                   static_cast<double>(r.maxRssKb) / 1024.0, r.errors, r.warnings);
     o << buf;
   }
@@ -127,12 +137,24 @@ std::string section(const std::vector<Result>& results, const std::string& comma
   o << "## Policy compiler\n\n";
   o << "Load (YAML -> model), check, compile (-> IR), verify and digest of generated policies\n"
        "(`isogate-policy-gen`: four zones, 48 agency networks v4+v6 in the extranet, 17 portal\n"
-       "networks, 32 services, rules spread over the logical pairs). One core, one process per\n"
-       "size; peak RSS is `getrusage(RUSAGE_CHILDREN).ru_maxrss` of that process and includes the\n"
+       "networks, 32 services, rules spread over the logical pairs). One thread, one process per\n"
+       "size. Pass times are the thread's CPU time (CLOCK_THREAD_CPUTIME_ID), so a busy shared\n"
+       "machine does not inflate them; total wall time is given beside them. Peak RSS is `getrusage(RUSAGE_CHILDREN).ru_maxrss` of that process and includes the\n"
        "generated YAML text held in memory. Target: 100k rules loaded, checked, compiled and\n"
        "verified in under 5 s.\n\n";
   o << "Measured " << date << " on " << cpuModel() << " with:\n\n```\n" << commandLine << "\n```\n\n";
   o << table(results) << "\n";
+  const Result& big = results.back();
+  if (big.total() > 0) {
+    char buf[512];
+    std::snprintf(buf, sizeof buf,
+                  "At %zu rules: load %.0f%%, check %.0f%%, compile + verify + digest %.0f%% of the CPU time "
+                  "(%.2f s); load+check+compile+verify %.2f s against the 5 s target.\n\n",
+                  big.rules, 100 * big.load / big.total(), 100 * big.check / big.total(),
+                  100 * (big.compile + big.verify + big.digest) / big.total(), big.compile + big.verify + big.digest,
+                  big.load + big.check + big.compile + big.verify);
+    o << buf;
+  }
   return o.str();
 }
 

@@ -98,8 +98,10 @@ Endpoint endpoint(Random& rnd, const Policy& p, const Pools& pools, int zone, Fa
   e.zone = p.zones[zone].name;
   if (whole) return e;
   const auto& pool = family == Family::V4 ? pools.v4[zone] : pools.v6[zone];
-  const std::vector<int> lengths4{20, 22, 24, 24, 26, 28, 32, 32};
-  const std::vector<int> lengths6{48, 52, 56, 64, 64, 120, 128};
+  // Mostly hosts and small subnets, as in real exchange plans; now and then a
+  // whole agency network.
+  const std::vector<int> lengths4{20, 24, 26, 28, 29, 30, 32, 32, 32, 32};
+  const std::vector<int> lengths6{48, 56, 64, 64, 120, 124, 128, 128, 128, 128};
   const int count = 1 + static_cast<int>(rnd.below(3));
   for (int i = 0; i < count; ++i)
     e.networks.push_back({subnet(rnd, rnd.pick(pool), family == Family::V4 ? lengths4 : lengths6), {}});
@@ -181,8 +183,8 @@ Policy generatePolicyModel(const GeneratorOptions& options) {
     r.name = name;
     const Family family = rnd.chance(70) ? Family::V4 : Family::V6;
     // Mostly narrow endpoints, as in real exchange plans; a few whole-zone rules.
-    r.from = endpoint(rnd, p, pools, pair.from, family, rnd.chance(6));
-    r.to = endpoint(rnd, p, pools, pair.to, family, rnd.chance(6));
+    r.from = endpoint(rnd, p, pools, pair.from, family, rnd.chance(3));
+    r.to = endpoint(rnd, p, pools, pair.to, family, rnd.chance(3));
     r.action = rnd.chance(12) ? Action::Deny : Action::Allow;
 
     const int svc = static_cast<int>(rnd.below(100));
