@@ -37,6 +37,18 @@ std::unique_ptr<PolicyTables> PolicyTables::build(std::shared_ptr<const policy::
     }
     t->portZone_[i] = static_cast<uint16_t>(z);
   }
+  // Forwarding between two physically isolated zones would make the gateway the forbidden link.
+  for (size_t i = 0; i < config.ports.size() && i < kMaxPorts; ++i) {
+    for (size_t j = i + 1; j < config.ports.size() && j < kMaxPorts; ++j) {
+      if (config.ports[i].monitor || config.ports[j].monitor) continue;
+      if (t->pair(t->portZone_[i], t->portZone_[j]) == policy::PairKind::Physical) {
+        *error = "ports '" + config.ports[i].name + "' and '" + config.ports[j].name + "' forward between zones '" +
+                 config.ports[i].zone + "' and '" + config.ports[j].zone + "', which policy '" + p.name +
+                 "' isolates physically";
+        return nullptr;
+      }
+    }
+  }
   for (const auto& r : p.rules) t->rules_.push_back({r.action == policy::Action::Allow, r.log});
   t->active_ = activeRules(p, now);
   t->zones_.build(p);

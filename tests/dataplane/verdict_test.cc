@@ -213,5 +213,17 @@ TEST_F(VerdictTest, PolicyWhoseZonesMissAPortIsRejected) {
   EXPECT_EQ(dp->generation(), 0u);
 }
 
+TEST_F(VerdictTest, ForwardingPortsInPhysicallyIsolatedZonesAreRejected) {
+  DataplaneConfig c = testConfig();
+  c.ports[3].monitor = false;  // the intranet port would now forward
+  std::string error;
+  auto dp = Dataplane::create(c, &error);
+  ASSERT_TRUE(dp) << error;
+  EXPECT_FALSE(dp->installPolicy(compileOrDie(kTestPolicy), {}, &error));
+  EXPECT_EQ(error,
+            "ports 'ext0' and 'tap' forward between zones 'extranet' and 'intranet', which policy "
+            "'dataplane-test' isolates physically");
+}
+
 }  // namespace
 }  // namespace isogate::dataplane::test
