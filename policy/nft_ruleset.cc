@@ -159,10 +159,16 @@ std::vector<NftMatch> protoMatches(const ProtoPiece& piece) {
   return m;
 }
 
+// Up to this many prefixes of a rule's side become separate nft rules; more
+// become one anonymous set. A set costs the kernel far more to create than a
+// few rules (measured: docs/PERFORMANCE.md), and most rules list few networks.
+constexpr size_t kMaxExpandedPrefixes = 4;
+
 // The address part of a rule for one family: nullopt when the rule cannot
-// match this family at all; else the matches (empty = whole zone).
-std::optional<std::vector<NftMatch>> addressMatches(const CompiledRule& r, Family f) {
-  std::vector<NftMatch> out;
+// match this family at all; else the alternatives (each one nft rule's
+// address matches; one empty alternative = whole zones).
+std::optional<std::vector<std::vector<NftMatch>>> addressMatches(const CompiledRule& r, Family f) {
+  std::vector<std::vector<NftMatch>> out{{}};
   const std::vector<Prefix>* lists[] = {&r.src, &r.dst};
   for (int side = 0; side < 2; ++side) {
     const auto& list = *lists[side];
@@ -176,10 +182,24 @@ std::optional<std::vector<NftMatch>> addressMatches(const CompiledRule& r, Famil
     }
     if (v.empty()) return std::nullopt;
     if (whole) continue;
-    NftMatch m;
-    m.field = side == 0 ? saddrField(f) : daddrField(f);
-    m.values = normalise(std::move(v));
-    out.push_back(std::move(m));
+    v = normalise(std::move(v));
+    const NftField field = side == 0 ? saddrField(f) : daddrField(f);
+    std::vector<NftMatch> options;
+    if (v.size() <= kMaxExpandedPrefixes) {
+      for (const auto& i : v) options.push_back(valueMatch(field, i.first, i.last));
+    } else {
+      NftMatch m;
+      m.field = field;
+      m.values = std::move(v);
+      options.push_back(std::move(m));
+    }
+    std::vector<std::vector<NftMatch>> next;
+    for (const auto& prefix : out)
+      for (const auto& o : options) {
+        next.push_back(prefix);
+        next.back().push_back(o);
+      }
+    out = std::move(next);
   }
   return out;
 }
@@ -450,36 +470,41 @@ class Builder {
       families.push_back(Family::V6);
     }
     for (const auto& fam : families) {
-      std::vector<NftMatch> addr;
+      std::vector<std::vector<NftMatch>> alternatives{{}};
       if (fam) {
         auto m = addressMatches(r, *fam);
         if (!m) continue;
-        addr.push_back(nfproto(*fam));
-        for (auto& x : *m) addr.push_back(std::move(x));
-      }
-      for (const auto& term : r.terms) {
-        for (const auto& piece : protoPieces(term)) {
-          for (const auto& t : timePieces) {
-            NftRule nr;
-            if (r.action == Action::Allow) nr.matches.push_back(ctState(kCtNew));
-            nr.matches.insert(nr.matches.end(), addr.begin(), addr.end());
-            for (auto& m : protoMatches(piece)) nr.matches.push_back(std::move(m));
-            if (t.days) nr.matches.push_back(valueMatch(NftField::MetaDay, t.days->first, t.days->second));
-            if (t.hours) nr.matches.push_back(valueMatch(NftField::MetaHour, t.hours->first, t.hours->second));
-            nr.counter = nftRuleCounterName(r);
-            if (r.action == Action::Allow) {
-              if (r.log) nr.log = NftLog{kNflogFlowAllowed, nftLogPrefix("flow-allowed", static_cast<int>(r.id), r.name)};
-              nr.verdict = accept();
-            } else {
-              nr.log = NftLog{kNflogLogicalIsolation, nftLogPrefix("logical-isolation", static_cast<int>(r.id), r.name)};
-              nr.verdict = drop();
-            }
-            nr.comment = r.name;
-            out.push_back(std::move(nr));
-          }
+        alternatives.clear();
+        for (auto& alt : *m) {
+          alternatives.push_back({nfproto(*fam)});
+          for (auto& x : alt) alternatives.back().push_back(std::move(x));
         }
       }
+      for (const auto& addr : alternatives)
+        for (const auto& term : r.terms)
+          for (const auto& piece : protoPieces(term))
+            for (const auto& t : timePieces) out.push_back(nftRule(r, addr, piece, t));
     }
+  }
+
+  NftRule nftRule(const CompiledRule& r, const std::vector<NftMatch>& addr, const ProtoPiece& piece,
+                  const NftTimePiece& t) const {
+    NftRule nr;
+    if (r.action == Action::Allow) nr.matches.push_back(ctState(kCtNew));
+    nr.matches.insert(nr.matches.end(), addr.begin(), addr.end());
+    for (auto& m : protoMatches(piece)) nr.matches.push_back(std::move(m));
+    if (t.days) nr.matches.push_back(valueMatch(NftField::MetaDay, t.days->first, t.days->second));
+    if (t.hours) nr.matches.push_back(valueMatch(NftField::MetaHour, t.hours->first, t.hours->second));
+    nr.counter = nftRuleCounterName(r);
+    if (r.action == Action::Allow) {
+      if (r.log) nr.log = NftLog{kNflogFlowAllowed, nftLogPrefix("flow-allowed", static_cast<int>(r.id), r.name)};
+      nr.verdict = accept();
+    } else {
+      nr.log = NftLog{kNflogLogicalIsolation, nftLogPrefix("logical-isolation", static_cast<int>(r.id), r.name)};
+      nr.verdict = drop();
+    }
+    nr.comment = r.name;
+    return nr;
   }
 
   const CompiledPolicy& p_;
@@ -548,7 +573,10 @@ size_t nftRulesForPolicyRule(const CompiledRule& rule, const NftBuildOptions& op
   if (rule.src.empty() && rule.dst.empty()) {
     families = 1;
   } else {
-    for (Family f : kFamilies) families += addressMatches(rule, f).has_value() ? 1 : 0;
+    for (Family f : kFamilies) {
+      const auto m = addressMatches(rule, f);
+      families += m ? m->size() : 0;
+    }
   }
   size_t pieces = 0;
   for (const auto& t : rule.terms) pieces += protoPieces(t).size();

@@ -142,7 +142,7 @@ TEST_F(NftNetlinkE2e, ReadbackCatchesATamperedTable) {
   const auto rs = policy::buildNftRuleset(policy::testing::smallPolicy());
   ASSERT_TRUE(nl.apply(rs).ok);
   ASSERT_EQ(ns.exec("nft add rule inet isogate pair_extranet_portal accept").status, 0);
-  EXPECT_EQ(nl.verify(rs), "readback mismatch: chain pair_extranet_portal: 4 rules in the kernel, 3 expected");
+  EXPECT_EQ(nl.verify(rs), "readback mismatch: chain pair_extranet_portal: 5 rules in the kernel, 4 expected");
   ASSERT_TRUE(nl.apply(rs).ok);
   ASSERT_EQ(ns.exec("nft delete element inet isogate zone_portal_v4 { 172.16.30.0/24 }").status, 0);
   EXPECT_EQ(nl.verify(rs), "readback mismatch: set zone_portal_v4: 1 elements in the kernel, 3 expected");

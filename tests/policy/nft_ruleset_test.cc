@@ -138,13 +138,18 @@ TEST(NftRuleset, RuleAddressesSplitByFamily) {
     if (r.comment == "v6-mirror") mirror.push_back(&r);
     if (r.comment == "night-backup") backup.push_back(&r);
   }
-  ASSERT_EQ(mirror.size(), 1u);  // only IPv6 source networks: no IPv4 rule
+  ASSERT_EQ(mirror.size(), 2u);  // only IPv6 source networks: no IPv4 rule; one rule per network
   const auto& m = mirror[0]->matches;
   ASSERT_EQ(m.size(), 5u);
   EXPECT_EQ(m[1], value(NftField::NfProto, 10, 10));
   EXPECT_EQ(m[2].field, NftField::Saddr6);
-  EXPECT_EQ(m[2].values.size(), 2u);  // an anonymous set
+  EXPECT_EQ(m[2].values.size(), 1u);
+  EXPECT_EQ(mirror[1]->matches[2].values[0].first, pfx("fd20:0:0:7::/64").first());
   ASSERT_EQ(backup.size(), 4u);       // 2 families x 2 schedule pieces
+  const auto& portal = chain(rs, "pair_extranet_portal");
+  ASSERT_EQ(portal.rules.size(), 4u);
+  EXPECT_EQ(portal.rules[2].comment, "agencies-to-portal");
+  EXPECT_EQ(portal.rules[2].matches[2].values.size(), 5u);  // more than 4 networks: one anonymous set
   EXPECT_EQ(backup[0]->matches[2].field, NftField::Daddr4);
   EXPECT_EQ(backup[2]->matches[2].field, NftField::Daddr6);
 }
@@ -179,7 +184,7 @@ TEST(NftRuleset, SchedulesBecomeKernelDayAndUtcHourMatches) {
 TEST(NftRuleset, ScheduledRuleCarriesDayAndHour) {
   const auto rs = buildNftRuleset(smallPolicy());
   const auto& c = chain(rs, "pair_extranet_portal");
-  ASSERT_EQ(c.rules.size(), 3u);
+  ASSERT_EQ(c.rules.size(), 4u);
   const auto& r = c.rules[1];
   EXPECT_EQ(r.comment, "publish-content");
   ASSERT_EQ(r.matches.size(), 8u);
@@ -249,7 +254,8 @@ TEST(NftRuleset, RuleCountMatchesTermsFamiliesAndPieces) {
   const auto p = smallPolicy();
   NftBuildOptions o;
   EXPECT_EQ(nftRulesForPolicyRule(p.rules[2], o), 2u);  // dns: udp + tcp
-  EXPECT_EQ(nftRulesForPolicyRule(p.rules[3], o), 1u);  // v6 only
+  EXPECT_EQ(nftRulesForPolicyRule(p.rules[3], o), 2u);  // v6 only, two networks
+  EXPECT_EQ(nftRulesForPolicyRule(p.rules[8], o), 1u);  // five networks: one set
   EXPECT_EQ(nftRulesForPolicyRule(p.rules[4], o), 4u);
   MatchTerm mixed;  // protocols 0-255 with ports: tcp and udp get their own piece
   mixed.portFirst = mixed.portLast = 80;

@@ -92,6 +92,11 @@ inline CompiledPolicy smallPolicy() {
   rule("no-portal-ping", 3, 2, {icmpType(kProtoIcmp, 8), icmpType(kProtoIcmpv6, 128)}, Action::Deny);
   rule("portal-any-out", 2, 3, {MatchTerm{}}, Action::Allow);
   rule("extranet-internal-ssh", 1, 1, {tcpPort(22, 22)}, Action::Deny);
+  {
+    auto* r = rule("agencies-to-portal", 1, 2, {tcpPort(443, 443)}, Action::Allow);
+    r->src = {pfx("10.20.1.0/24"), pfx("10.20.3.0/24"), pfx("10.20.5.0/24"), pfx("10.20.7.0/24"),
+              pfx("10.20.9.0/24")};  // more than 4: an anonymous set
+  }
   return p;
 }
 
