@@ -125,14 +125,15 @@ class Gateway:
         self.stderr_path = os.path.join(workdir, "gw.stderr")
         self.proc = None
 
-    def start(self, wait_event="policy-loaded"):
+    def start(self, wait_event="policy-loaded", timeout=10.0):
         start_at = len(self.events())
         self.proc = subprocess.Popen(["ip", "netns", "exec", self.topo.gw, self.binary, "--config", self.config,
                                       "--events-file", self.events_path]
                                      + (["--mgmt-socket", self.mgmt_socket] if self.mgmt_socket else []),
                                      stdout=subprocess.DEVNULL, stderr=open(self.stderr_path, "a"))
         if wait_event:
-            self.wait_event(lambda e: e.get("type") in (wait_event, "policy-rejected", "fault"), since=start_at)
+            self.wait_event(lambda e: e.get("type") in (wait_event, "policy-rejected", "fault"), since=start_at,
+                            timeout=timeout)
         return self
 
     def events(self):
