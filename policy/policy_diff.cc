@@ -351,11 +351,6 @@ PolicyDiff diffPolicies(const Policy& oldPolicy, const Policy& newPolicy) {
   const std::vector<ProtoCell> protos = protoCells(p);
   const std::vector<TimeCell> times = timeCells(p);
 
-  // Which directed zone pairs (by name) have a scheduled rule in either policy.
-  std::set<std::pair<std::string, std::string>> scheduledPairs[2];
-  for (int i = 0; i < 2; ++i)
-    for (const auto& r : p[i]->rules)
-      if (r.schedule) scheduledPairs[i].insert({r.from.zone, r.to.zone});
   auto zname = [&](int i, int z) { return z >= 0 ? p[i]->zones[z].name : std::string(); };
 
   // A change found in one cell; t = -1 means "at every time".
@@ -368,46 +363,91 @@ PolicyDiff diffPolicies(const Policy& oldPolicy, const Policy& newPolicy) {
   std::map<Key, std::vector<std::tuple<int, Hit>>> hits;  // value: (family index, hit)
   std::vector<AddressCell> cellsOf[2] = {addressCells(p, Family::V4), addressCells(p, Family::V6)};
 
+  // Address cells that no rule of either policy tells apart behave alike: group
+  // them into classes (zones in both policies + which rules' from/to networks
+  // hold them) and evaluate one representative pair of classes. Within a class
+  // pair only the "candidate" rules (zones and networks fit) can decide, so
+  // protocol cells that the same candidates cover share one evaluation.
+  auto signature = [&](const AddressCell& c, bool source) {
+    std::string sig = std::to_string(c.zone[0]) + ',' + std::to_string(c.zone[1]) + ':';
+    const IpAddress a{c.family, c.first};
+    for (int i = 0; i < 2; ++i) {
+      for (const auto& r : p[i]->rules) {
+        const auto& nets = source ? r.from.networks : r.to.networks;
+        bool in = nets.empty();
+        for (const auto& n : nets) in = in || n.value.contains(a);
+        sig += in ? '1' : '0';
+      }
+    }
+    return sig;
+  };
+
   for (int f = 0; f < 2; ++f) {
     const auto& cells = cellsOf[f];
-    for (size_t s = 0; s < cells.size(); ++s) {
-      if (cells[s].zone[0] < 0 && cells[s].zone[1] < 0) continue;
-      for (size_t d = 0; d < cells.size(); ++d) {
-        if (cells[d].zone[0] < 0 && cells[d].zone[1] < 0) continue;
+    std::map<std::string, std::vector<int>> srcClasses, dstClasses;
+    for (size_t i = 0; i < cells.size(); ++i) {
+      if (cells[i].zone[0] < 0 && cells[i].zone[1] < 0) continue;  // denied by both, always
+      srcClasses[signature(cells[i], true)].push_back(static_cast<int>(i));
+      dstClasses[signature(cells[i], false)].push_back(static_cast<int>(i));
+    }
+    for (const auto& [srcSig, srcCells] : srcClasses) {
+      const AddressCell& sc = cells[srcCells.front()];
+      for (const auto& [dstSig, dstCells] : dstClasses) {
+        const AddressCell& dc = cells[dstCells.front()];
+        // The candidate rules of each policy for this class pair.
+        std::vector<const Rule*> candidates[2];
         bool timed = false;
-        for (int i = 0; i < 2 && !times.empty(); ++i)
-          timed |=
-              scheduledPairs[i].count({zname(i, cells[s].zone[i]), zname(i, cells[d].zone[i])}) > 0;
+        for (int i = 0; i < 2; ++i) {
+          const std::string from = zname(i, sc.zone[i]), to = zname(i, dc.zone[i]);
+          const size_t offset = srcSig.find(':') + 1 + (i == 0 ? 0 : p[0]->rules.size());
+          const size_t dstOffset = dstSig.find(':') + 1 + (i == 0 ? 0 : p[0]->rules.size());
+          for (size_t r = 0; r < p[i]->rules.size(); ++r) {
+            const Rule& rule = p[i]->rules[r];
+            if (rule.from.zone != from || rule.to.zone != to) continue;
+            if (srcSig[offset + r] != '1' || dstSig[dstOffset + r] != '1') continue;
+            candidates[i].push_back(&rule);
+            timed |= rule.schedule.has_value() && !times.empty();
+          }
+        }
         const int tcount = timed ? static_cast<int>(times.size()) : 1;
+        // Verdict pairs per time, memoised by which candidates cover the service.
+        std::map<std::vector<bool>, std::vector<std::pair<Verdict, Verdict>>> memo;
         PacketKey key;
-        key.src = IpAddress{cells[s].family, cells[s].first};
-        key.dst = IpAddress{cells[d].family, cells[d].first};
-        key.sport = 40000;
+        key.src = IpAddress{sc.family, sc.first};
+        key.dst = IpAddress{dc.family, dc.first};
         for (size_t c = 0; c < protos.size(); ++c) {
           key.protocol = protos[c].proto;
-          key.dport = protos[c].portFirst;
+          const bool ports = key.protocol == kProtoTcp || key.protocol == kProtoUdp;
+          key.dport = ports ? protos[c].portFirst : 0;
+          key.sport = ports ? 40000 : 0;
           key.icmpType = protos[c].icmpType;
-          if (protos[c].proto != kProtoTcp && protos[c].proto != kProtoUdp) key.dport = 0;
-          if (protos[c].proto == kProtoIcmp || protos[c].proto == kProtoIcmpv6) {
-            key.sport = 0;
-          } else {
-            key.sport = 40000;
+          std::vector<bool> covered;
+          for (int i = 0; i < 2; ++i)
+            for (const Rule* r : candidates[i]) covered.push_back(servicesCover(*p[i], *r, key));
+          auto it = memo.find(covered);
+          if (it == memo.end()) {
+            std::vector<std::pair<Verdict, Verdict>> verdicts;
+            for (int t = 0; t < tcount; ++t) {
+              LocalTime at;
+              if (timed) {
+                at.weekday = static_cast<uint8_t>(times[t].first / 1440);
+                at.minute = static_cast<uint16_t>(times[t].first % 1440);
+              }
+              verdicts.push_back(
+                  {evaluatePolicy(oldPolicy, key, at), evaluatePolicy(newPolicy, key, at)});
+            }
+            it = memo.emplace(covered, std::move(verdicts)).first;
           }
           for (int t = 0; t < tcount; ++t) {
-            LocalTime at;
-            if (timed) {
-              at.weekday = static_cast<uint8_t>(times[t].first / 1440);
-              at.minute = static_cast<uint16_t>(times[t].first % 1440);
-            }
-            const Verdict vo = evaluatePolicy(oldPolicy, key, at);
-            const Verdict vn = evaluatePolicy(newPolicy, key, at);
+            const auto& [vo, vn] = it->second[t];
             if (vo.allow == vn.allow) continue;
             const bool opened = vn.allow;
             const Verdict& v = opened ? vn : vo;
             const Verdict& other = opened ? vo : vn;
-            hits[Key{opened, v.fromZone, v.toZone, v.rule, other.rule}].push_back(
-                {f, Hit{static_cast<int>(s), static_cast<int>(d), static_cast<int>(c),
-                        timed ? t : -1}});
+            auto& list = hits[Key{opened, v.fromZone, v.toZone, v.rule, other.rule}];
+            for (int s : srcCells)
+              for (int d : dstCells)
+                list.push_back({f, Hit{s, d, static_cast<int>(c), timed ? t : -1}});
           }
         }
       }

@@ -149,5 +149,27 @@ TEST(PolicyDiffTest, ZoneAndIsolationChanges) {
       << text;
 }
 
+// Many rules with their own networks and ports: cells are grouped into classes
+// the rules cannot tell apart, so this stays a fraction of a second.
+TEST(PolicyDiffTest, ManyRulesOneChangedPort) {
+  std::string rules;
+  for (int i = 0; i < 200; ++i) {
+    rules += "  - name: gen-" + std::to_string(i) +
+             "\n    from: {zone: extranet, networks: [10.20." + std::to_string(i) +
+             ".0/24]}\n    to: {zone: portal, networks: [172.16.30." + std::to_string(i) +
+             "/32]}\n    services: [{tcp: [" + std::to_string(1000 + i) +
+             "]}]\n    action: allow\n";
+  }
+  const Policy oldP = load(std::string(kCitizens) + kPublish + rules, "old.yaml");
+  const Policy newP =
+      load(std::string(kCitizens) + kPublish + replaceAll(rules, "tcp: [1010]", "tcp: [2010]"),
+           "new.yaml");
+  EXPECT_EQ(
+      formatDiff(diffPolicies(oldP, newP)),
+      "+ extranet -> portal  tcp/2010 from 10.20.10.0/24 to 172.16.30.10/32  (rule 'gen-10')\n"
+      "- extranet -> portal  tcp/1010 from 10.20.10.0/24 to 172.16.30.10/32  (was rule "
+      "'gen-10')\n");
+}
+
 }  // namespace
 }  // namespace isogate::policy
