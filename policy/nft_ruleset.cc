@@ -159,8 +159,8 @@ std::vector<NftMatch> protoMatches(const ProtoPiece& piece) {
   return m;
 }
 
-// Up to this many prefixes of a rule's side become separate nft rules; more
-// become one anonymous set. A set costs the kernel far more to create than a
+// Up to this many address alternatives (src x dst prefixes) of a rule become
+// separate nft rules; beyond that a side becomes one anonymous set. A set costs the kernel far more to create than a
 // few rules (measured: docs/PERFORMANCE.md), and most rules list few networks.
 constexpr size_t kMaxExpandedPrefixes = 4;
 
@@ -185,7 +185,7 @@ std::optional<std::vector<std::vector<NftMatch>>> addressMatches(const CompiledR
     v = normalise(std::move(v));
     const NftField field = side == 0 ? saddrField(f) : daddrField(f);
     std::vector<NftMatch> options;
-    if (v.size() <= kMaxExpandedPrefixes) {
+    if (v.size() * out.size() <= kMaxExpandedPrefixes) {
       for (const auto& i : v) options.push_back(valueMatch(field, i.first, i.last));
     } else {
       NftMatch m;
