@@ -1,0 +1,173 @@
+#include "gateway/dpdk_backend.h"
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+
+#include <algorithm>
+#include <cstdio>
+
+#include "gateway/dpdk_eal.h"
+#include "gateway/dpdk_events.h"
+
+namespace isogate::gateway {
+
+DpdkBackend::DpdkBackend(const policy::GatewayConfig& config, DpdkBackendOptions options)
+    : config_(config), options_(options), recordsByType_(16, 0) {
+  for (const auto& itf : config_.interfaces) {
+    // A monitor port without a device is isogate-mgmtd's (libpcap), not the data plane's.
+    if (itf.device.empty()) continue;
+    specs_.push_back({itf.name, itf.device, itf.monitor});
+    zones_.push_back(itf.zone);
+    interfaces_.push_back(&itf);
+  }
+}
+
+DpdkBackend::~DpdkBackend() { shutdown(); }
+
+bool DpdkBackend::start(std::string& error) {
+  if (specs_.empty()) {
+    error = "no interface has a DPDK device";
+    return false;
+  }
+  if (!initEal(config_, error)) return false;
+  ealReady_ = true;
+  unsigned lcore;
+  RTE_LCORE_FOREACH_WORKER(lcore) { lcores_.push_back(lcore); }
+  if (lcores_.empty()) {
+    error = "dpdk.eal gives no worker lcore: list at least two in -l (the first runs the control thread)";
+    return false;
+  }
+  if (options_.ordered) lcores_.resize(1);
+  const unsigned workers = static_cast<unsigned>(lcores_.size());
+  if (!ports_.open(specs_, workers, error)) return false;
+  if (workers > 1) {
+    for (size_t i = 0; i < specs_.size(); ++i) {
+      // Without RSS the device spreads packets its own way (af_packet: the kernel's
+      // symmetric flow hash); say so, the operator chose several lcores.
+      if (!ports_.rssEnabled(i)) {
+        std::fprintf(stderr, "isogate-gw: port %s has no RSS; its %u queues are filled by the device's own spreading\n",
+                     specs_[i].name.c_str(), workers);
+      }
+    }
+  }
+  dataplane::DataplaneConfig dc;
+  for (size_t i = 0; i < specs_.size(); ++i) {
+    dataplane::PortConfig pc;
+    pc.name = specs_[i].name;
+    pc.zone = zones_[i];
+    pc.monitor = specs_[i].monitor;
+    pc.mac = ports_.mac(i);
+    for (const auto& a : interfaces_[i]->addresses) pc.addresses.push_back({a.value.address, a.value.length});
+    dc.ports.push_back(pc);
+  }
+  for (const auto& r : config_.routes) dc.routes.push_back({r.to.value, r.via.value});
+  dc.workers = workers;
+  dc.flowCapacity = options_.flowCapacity;
+  dataplane_ = dataplane::Dataplane::create(dc, &error);
+  if (!dataplane_) {
+    error = "data plane: " + error;
+    return false;
+  }
+  return true;
+}
+
+bool DpdkBackend::launch(std::string& error) {
+  std::vector<uint16_t> ids;
+  for (size_t i = 0; i < ports_.count(); ++i) ids.push_back(ports_.portId(i));
+  for (unsigned w = 0; w < lcores_.size(); ++w) {
+    loops_.push_back(
+        std::make_unique<DpdkWorkerLoop>(dataplane_->worker(w), ids, static_cast<uint16_t>(w), options_.ordered));
+  }
+  for (unsigned w = 0; w < lcores_.size(); ++w) {
+    if (rte_eal_remote_launch(&DpdkWorkerLoop::launch, loops_[w].get(), lcores_[w]) != 0) {
+      error = "cannot launch the worker on lcore " + std::to_string(lcores_[w]);
+      shutdown();
+      return false;
+    }
+  }
+  launched_ = true;
+  return true;
+}
+
+void DpdkBackend::stopWorkers() {
+  if (!launched_) return;
+  for (auto& l : loops_) l->stop();
+  rte_eal_mp_wait_lcore();
+  launched_ = false;
+}
+
+void DpdkBackend::shutdown() {
+  stopWorkers();
+  ports_.close();
+}
+
+ApplyResult DpdkBackend::apply(const policy::CompiledPolicy& policy, const std::vector<BackendInterface>&) {
+  ApplyResult r;
+  if (!dataplane_) {
+    r.error = "the data plane is not running";
+    return r;
+  }
+  // The data plane keeps the policy as long as records judged by it may be pending.
+  auto shared = std::make_shared<const policy::CompiledPolicy>(policy);
+  std::string error;
+  if (!dataplane_->installPolicy(std::move(shared), policy::localTimeNow(), &error)) {
+    r.error = error;  // the running tables (or none: still dropping everything) stay
+    return r;
+  }
+  r.ok = true;
+  return r;
+}
+
+void DpdkBackend::tick() {
+  if (!dataplane_) return;
+  const policy::LocalTime now = policy::localTimeNow();
+  const int minute = now.weekday * 1440 + now.minute;
+  if (minute == lastMinute_) return;
+  lastMinute_ = minute;
+  std::string error;
+  dataplane_->refreshSchedules(now, &error);
+}
+
+size_t DpdkBackend::drainRecords(std::vector<mgmt::Event>& out, size_t max) {
+  if (!dataplane_) return 0;
+  dataplane::ViolationRecord recs[64];
+  size_t total = 0;
+  for (unsigned w = 0; w < dataplane_->workerCount() && total < max; ++w) {
+    for (;;) {
+      const uint32_t n = dataplane_->drainEvents(w, recs, 64);
+      for (uint32_t i = 0; i < n; ++i) {
+        const auto& r = recs[i];
+        auto policy = dataplane_->policyOf(r.policyGeneration);
+        const bool known = r.ingressPort < specs_.size();
+        out.push_back(recordEvent(r, policy.get(), known ? specs_[r.ingressPort].name : "",
+                                  known ? zones_[r.ingressPort] : ""));
+        if (r.type < recordsByType_.size()) ++recordsByType_[r.type];
+      }
+      total += n;
+      if (n < 64 || total >= max) break;
+    }
+  }
+  return total;
+}
+
+uint64_t DpdkBackend::lastRxTsc() const {
+  uint64_t t = 0;
+  for (const auto& l : loops_) t = std::max(t, l->lastRxTsc());
+  return t;
+}
+
+uint64_t DpdkBackend::received() const {
+  uint64_t n = 0;
+  for (const auto& l : loops_) n += l->received();
+  return n;
+}
+
+uint64_t DpdkBackend::txRefused() const {
+  uint64_t n = 0;
+  for (const auto& l : loops_) n += l->txRefused();
+  return n;
+}
+
+}  // namespace isogate::gateway

@@ -1,0 +1,203 @@
+#include "gateway/dpdk_gateway.h"
+
+#include <poll.h>
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+
+#include "gateway/dpdk_backend.h"
+#include "gateway/dpdk_eal.h"
+#include "gateway/dpdk_summary.h"
+#include "gateway/event_output.h"
+#include "gateway/policy_loader.h"
+#include "mgmt/aggregator.h"
+#include "mgmt/rfc5424.h"
+
+namespace isogate::gateway {
+
+namespace {
+
+constexpr size_t kExamplesPerType = 2;
+
+mgmt::Event fault(const std::string& what) {
+  mgmt::Event e;
+  e.type = mgmt::EventType::Fault;
+  e.set("backend", "dpdk");
+  e.set("error", what);
+  e.message = what;
+  return e;
+}
+
+// The control thread's state: events out through the aggregator, examples kept for the demo.
+class ControlLoop {
+ public:
+  ControlLoop(const policy::GatewayConfig& config, DpdkBackend& backend, PolicyLoader& loader, EventOutput& events)
+      : config_(config),
+        backend_(backend),
+        loader_(loader),
+        events_(events),
+        aggregator_({std::chrono::milliseconds(1000LL * config.events.aggregateIntervalSeconds), 4096}) {}
+
+  void emit(const mgmt::Event& e) {
+    events_.emit(e);
+    ++emitted_;
+    auto& n = examplesByType_[static_cast<int>(e.type)];
+    if (mgmt::isViolation(e.type) && n < kExamplesPerType) {
+      ++n;
+      mgmt::SyslogIdentity id;
+      id.hostname = config_.name;
+      id.facility = config_.events.facilityCode;
+      examples_.push_back(mgmt::encodeRfc5424(e, id));
+    }
+  }
+
+  // Records -> events -> aggregator -> output.
+  void drain() {
+    std::vector<mgmt::Event> in, out;
+    backend_.drainRecords(in, 1 << 16);
+    const auto now = std::chrono::steady_clock::now();
+    for (auto& e : in) aggregator_.offer(std::move(e), now, out);
+    for (const auto& e : out) emit(e);
+  }
+
+  // About once a second: aggregated counts, schedules, lost records.
+  void housekeeping() {
+    std::vector<mgmt::Event> out;
+    aggregator_.flush(std::chrono::steady_clock::now(), out);
+    for (const auto& e : out) emit(e);
+    backend_.tick();
+    const uint64_t lost = backend_.dataplane().totals().eventsLost;
+    if (lost != lostReported_) {
+      mgmt::Event f = fault("violation records lost: the event ring of a worker was full");
+      f.set("lost", std::to_string(lost - lostReported_));
+      lostReported_ = lost;
+      emit(f);
+    }
+  }
+
+  void finish() {
+    drain();
+    std::vector<mgmt::Event> out;
+    aggregator_.flushAll(out);
+    for (const auto& e : out) emit(e);
+  }
+
+  // Runs until SIGTERM/SIGINT (returns it) or, with idleTicks > 0, until no packet
+  // arrived for that many TSC ticks (returns 0).
+  int run(int signalFd, uint64_t idleTicks) {
+    const uint64_t hz = rte_get_tsc_hz();
+    const uint64_t started = rte_rdtsc();
+    uint64_t nextHousekeeping = started + hz;
+    for (;;) {
+      pollfd pfd{signalFd, POLLIN, 0};
+      poll(&pfd, 1, 10);
+      drain();
+      const uint64_t now = rte_rdtsc();
+      if (now >= nextHousekeeping) {
+        housekeeping();
+        nextHousekeeping = now + hz;
+      }
+      if (pfd.revents & POLLIN) {
+        signalfd_siginfo info;
+        while (read(signalFd, &info, sizeof info) == sizeof info) {
+          if (info.ssi_signo == SIGHUP) {
+            drain();  // what is queued is reported under the policy that produced it
+            loader_.load();
+          } else {
+            return static_cast<int>(info.ssi_signo);
+          }
+        }
+      }
+      if (idleTicks) {
+        const uint64_t last = std::max(backend_.lastRxTsc(), started);
+        if (rte_rdtsc() - last > idleTicks) return 0;
+      }
+    }
+  }
+
+  const std::vector<std::string>& examples() const { return examples_; }
+  uint64_t emitted() const { return emitted_; }
+
+ private:
+  const policy::GatewayConfig& config_;
+  DpdkBackend& backend_;
+  PolicyLoader& loader_;
+  EventOutput& events_;
+  mgmt::Aggregator aggregator_;
+  uint64_t lostReported_ = 0;
+  uint64_t emitted_ = 0;
+  std::map<int, size_t> examplesByType_;
+  std::vector<std::string> examples_;
+};
+
+}  // namespace
+
+int runDpdkGateway(const policy::GatewayConfig& original, const DpdkRunOptions& options) {
+  policy::GatewayConfig config = original;
+  std::string error;
+  const std::string baseDir = std::filesystem::path(config.file).parent_path().string();
+  if (!resolveDevicePaths(config, baseDir, error)) {
+    std::fprintf(stderr, "isogate-gw: %s\n", error.c_str());
+    return 1;
+  }
+  const std::string eventsPath = options.eventsFile.empty() ? (options.untilIdle ? "-" : "") : options.eventsFile;
+  EventOutput events({eventsPath, options.mgmtSocket, config.name});
+  if (!events.open(error)) {
+    std::fprintf(stderr, "isogate-gw: %s\n", error.c_str());
+    return 1;
+  }
+  sigset_t handled;
+  sigemptyset(&handled);
+  for (int s : {SIGHUP, SIGTERM, SIGINT}) sigaddset(&handled, s);
+  sigprocmask(SIG_BLOCK, &handled, nullptr);  // before the EAL starts its threads
+  const int signalFd = signalfd(-1, &handled, SFD_CLOEXEC | SFD_NONBLOCK);
+
+  std::vector<BackendInterface> interfaces;
+  for (const auto& i : config.interfaces) interfaces.push_back({i.name, i.zone, i.monitor, -1});
+  DpdkBackendOptions bo;
+  bo.ordered = options.untilIdle;
+  DpdkBackend backend(config, bo);
+  if (!backend.start(error)) {
+    events.emit(fault("cannot start the DPDK data plane: " + error));
+    std::fprintf(stderr, "isogate-gw: %s\n", error.c_str());
+    return 1;
+  }
+  PolicyLoader loader(backend, events, config.policyPath, interfaces, &config);
+  ControlLoop control(config, backend, loader, events);
+  // The first policy goes in before the workers poll: nothing is forwarded without one,
+  // and a replay judges its first packet by it. A rejected policy leaves every packet
+  // dropped (`no-policy`) until a SIGHUP brings a good one.
+  loader.load();
+  if (!backend.launch(error)) {
+    events.emit(fault(error));
+    std::fprintf(stderr, "isogate-gw: %s\n", error.c_str());
+    return 1;
+  }
+  const uint64_t idleTicks =
+      options.untilIdle ? static_cast<uint64_t>(options.idleSeconds * static_cast<double>(rte_get_tsc_hz())) : 0;
+  const int sig = control.run(signalFd, idleTicks);
+  backend.stopWorkers();
+  control.finish();
+  if (options.untilIdle) {
+    DemoReport report;
+    report.examples = control.examples();
+    report.eventsFile = eventsPath == "-" ? "" : eventsPath;
+    report.events = control.emitted();
+    auto running = loader.current();
+    printSummary(stdout, backend, running.get(), report);
+  } else {
+    std::fprintf(stderr, "isogate-gw: stopping on signal %d; the DPDK ports stop forwarding\n", sig);
+  }
+  backend.shutdown();
+  if (signalFd >= 0) close(signalFd);
+  return 0;
+}
+
+}  // namespace isogate::gateway
