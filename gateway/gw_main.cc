@@ -9,6 +9,9 @@
 #include <memory>
 #include <string>
 
+#ifdef ISOGATE_HAVE_DPDK_BACKEND
+#include "gateway/dpdk_gateway.h"
+#endif
 #include "gateway/gateway_loop.h"
 #include "gateway/monitor_port.h"
 #include "gateway/nft_backend.h"
@@ -26,10 +29,11 @@ using namespace isogate;
 struct Args {
   std::string config, eventsFile, mgmtSocket;
   bool checkOnly = false;
+  bool untilIdle = false;  // dpdk: replay the configured captures to their end, print a summary, exit
 };
 
 int usage() {
-  std::fprintf(stderr, "usage: isogate-gw --config GATEWAY.yaml [--events-file PATH] [--mgmt-socket PATH] [--check-only]\n");
+  std::fprintf(stderr, "usage: isogate-gw --config GATEWAY.yaml [--events-file PATH] [--mgmt-socket PATH] [--check-only] [--until-idle]\n");
   return 2;
 }
 
@@ -49,6 +53,8 @@ bool parseArgs(int argc, char** argv, Args& a) {
       if (!value(a.mgmtSocket)) return false;
     } else if (k == "--check-only") {
       a.checkOnly = true;
+    } else if (k == "--until-idle") {
+      a.untilIdle = true;
     } else {
       return false;
     }
@@ -92,11 +98,26 @@ int main(int argc, char** argv) {
     }
   }
   printDiagnostics(diags);
-  if (diags.hasErrors()) return 1;
-  if (config.backend == policy::Backend::Dpdk) {
-    std::fprintf(stderr, "isogate-gw: dpdk backend not built in this binary yet\n");
+  if (diags.hasErrors()) {
+    // Nothing the config says can be trusted, but a box meant to be a kernel gateway must
+    // not be left forwarding: close the forward path unless rules are already in force.
+    if (config.backend == policy::Backend::Nftables) {
+      auto sink = gateway::makeKernelRulesetSink();
+      gateway::NftBackend closed(*sink, {}, [](const auto&, const auto&, const auto&) {});
+      std::string error;
+      if (!closed.start(error)) std::fprintf(stderr, "isogate-gw: cannot close the forward path: %s\n", error.c_str());
+    }
     return 1;
   }
+  if (config.backend == policy::Backend::Dpdk) {
+#ifdef ISOGATE_HAVE_DPDK_BACKEND
+    return gateway::runDpdkGateway(config, {args.eventsFile, args.mgmtSocket, args.untilIdle, 0.5});
+#else
+    std::fprintf(stderr, "isogate-gw: dpdk backend not built in this binary\n");
+    return 1;
+#endif
+  }
+  if (args.untilIdle) return usage();
 
   gateway::EventOutput events({args.eventsFile, args.mgmtSocket, config.name});
   std::string error;
