@@ -456,7 +456,9 @@ class Builder {
       c.rules.push_back(std::move(r));
     }
     c.rules.push_back(logDrop({}, kNflogLogicalIsolation, nftLogPrefix("logical-isolation", -1, pairText),
-                              a == b ? "intra_zone: deny" : "logical isolation: default deny"));
+                              a != b                          ? "logical isolation: default deny"
+                              : p_.zones[a].intraZoneAllow ? "intra_zone: allow (only new flows)"
+                                                           : "intra_zone: deny"));
     rs_.chains.push_back(std::move(c));
   }
 

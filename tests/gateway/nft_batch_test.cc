@@ -41,7 +41,7 @@ TEST(NftBatch, OneTransactionWithOneAckOnTheLastCommand) {
   EXPECT_NE(msgs[msgs.size() - 2]->nlmsg_flags & NLM_F_ACK, 0);
   EXPECT_EQ(b.what[1], "add table inet isogate (so it exists to delete)");
   EXPECT_EQ(b.what[2], "delete table inet isogate");
-  EXPECT_EQ(b.what[msgs.size() - 2], "add rule 2 to chain pair_internet_internet (intra_zone: deny)");
+  EXPECT_EQ(b.what[msgs.size() - 2], "add rule 2 to chain pair_internet_internet (intra_zone: allow (only new flows))");
   size_t rules = 0;
   for (const auto& w : b.what) rules += w.rfind("add rule ", 0) == 0;
   EXPECT_EQ(rules, rs.ruleCount());

@@ -129,7 +129,7 @@ TEST_F(NftCheck, GeneratedPolicies) {
   const std::string gen = std::string(ISOGATE_BINARY_DIR) + "/bench/policy/isogate-policy-gen";
   const std::string cli = std::string(ISOGATE_BINARY_DIR) + "/policy/isogate-policy";
   if (!fs::exists(gen) || !fs::exists(cli)) GTEST_SKIP() << "isogate-policy-gen or isogate-policy not built";
-  for (int rules : {100, 10000}) {
+  for (int rules : {100, 2000}) {
     const std::string yaml = dir_ + "/gen" + std::to_string(rules) + ".yaml";
     const std::string nft = dir_ + "/gen" + std::to_string(rules) + ".nft";
     const auto g = runCommand(gen + " --rules " + std::to_string(rules) + " -o " + yaml);
