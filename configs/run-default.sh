@@ -22,3 +22,9 @@ out=build/release/tianjin-egov-boundary.nft
 "$policy_cli" compile "$example" --target nft -o "$out"
 "$policy_cli" compile "$example" --target ir -o "${out%.nft}.ir.json"
 echo "== compiled: $out (nftables) and ${out%.nft}.ir.json (IR)"
+echo
+echo "== the DPDK gateway on net_pcap ports replays configs/demo/captures (no NIC, no hugepages)"
+demo_out=build/release/demo
+mkdir -p "$demo_out"
+build/release/gateway/isogate-gw --config configs/demo/gateway.yaml --until-idle --events-file "$demo_out/events.log"
+echo "== what each port transmitted: /tmp/isogate-demo/*.tx.pcap; every event: $demo_out/events.log"

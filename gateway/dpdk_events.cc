@@ -28,7 +28,8 @@ mgmt::Event recordEvent(const dataplane::ViolationRecord& r, const policy::Compi
     pkt.src = address(r.src, r.family);
     pkt.dst = address(r.dst, r.family);
     pkt.protocol = r.proto;
-    if (r.proto == policy::kProtoTcp || r.proto == policy::kProtoUdp) {
+    // A later fragment has no ports (both 0): leave them out rather than report port 0.
+    if ((r.proto == policy::kProtoTcp || r.proto == policy::kProtoUdp) && (r.sport || r.dport)) {
       pkt.sport = r.sport;
       pkt.dport = r.dport;
     }
