@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <iterator>
+#include <random>
+
 #include "policy/pipeline.h"
 
 namespace isogate::policy {
@@ -196,6 +199,58 @@ TEST_F(TraceTest, IcmpAndIpv6) {
   t = trace(tcp("fd10::1", "2001:db8::1", 443));
   EXPECT_EQ(json(t)["isolation"], "physical");
   EXPECT_EQ(json(t)["src_network"], "fd10::/48");
+}
+
+// The explanation must agree with the evaluator on every packet: random packets
+// over the example policy (addresses near every network, every service, every
+// day and hour) against evaluatePolicy.
+TEST(TraceConsistencyTest, ExplanationAgreesWithEvaluatorOnExamplePolicy) {
+  const PolicyBuild b =
+      buildPolicyFile(std::string(ISOGATE_SOURCE_DIR) + "/configs/tianjin-egov-boundary.yaml");
+  ASSERT_TRUE(b.ok());
+  const char* v4[] = {"10.10.1.5",    "10.20.5.7",     "10.20.8.20",   "10.20.1.10",
+                      "10.20.1.53",   "10.20.6.10",    "172.16.30.10", "172.16.30.20",
+                      "172.16.30.70", "172.16.30.100", "198.51.100.9", "203.0.113.7",
+                      "10.20.1.1"};
+  const char* v6[] = {"fd10::1",         "fd20:0:0:5::7",   "fd20:0:0:1::10", "fd20:0:0:1::53",
+                      "2001:db8:30::10", "2001:db8:30::99", "2001:db8::1"};
+  const uint16_t ports[] = {22, 53, 80, 443, 5432, 8443};
+  std::mt19937 rng(7);
+  int allowed = 0;
+  for (int i = 0; i < 5000; ++i) {
+    PacketKey p;
+    const bool six = rng() % 3 == 0;
+    if (six) {
+      p.src = *parseAddress(v6[rng() % std::size(v6)]);
+      p.dst = *parseAddress(v6[rng() % std::size(v6)]);
+    } else {
+      p.src = *parseAddress(v4[rng() % std::size(v4)]);
+      p.dst = *parseAddress(v4[rng() % std::size(v4)]);
+    }
+    switch (rng() % 3) {
+      case 0:
+        p.protocol = kProtoTcp;
+        break;
+      case 1:
+        p.protocol = kProtoUdp;
+        break;
+      default:
+        p.protocol = six ? kProtoIcmpv6 : kProtoIcmp;
+        break;
+    }
+    if (p.protocol == kProtoTcp || p.protocol == kProtoUdp) {
+      p.dport = ports[rng() % std::size(ports)];
+    } else {
+      p.icmpType = static_cast<int>(rng() % 2 ? (six ? 128 : 8) : rng() % 256);
+    }
+    LocalTime at;
+    at.weekday = static_cast<uint8_t>(rng() % 7);
+    at.minute = static_cast<uint16_t>(rng() % 1440);
+    const Trace t = tracePacket(b.model, p, at);
+    ASSERT_TRUE(t.consistent) << formatTrace(b.model, t, "");
+    allowed += t.verdict.allow;
+  }
+  EXPECT_GT(allowed, 100);
 }
 
 }  // namespace
