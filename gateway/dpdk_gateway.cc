@@ -25,6 +25,10 @@ namespace isogate::gateway {
 namespace {
 
 constexpr size_t kExamplesPerType = 2;
+// Violations per second passed on one by one, like the kernel backend's NFLOG path (the
+// management daemon aggregates for syslog); above that a flood is summed per key by the
+// aggregator, one message per interval with its count, so the event path keeps up.
+constexpr uint64_t kDirectEventsPerSecond = 2000;
 
 mgmt::Event fault(const std::string& what) {
   mgmt::Event e;
@@ -63,12 +67,20 @@ class ControlLoop {
     std::vector<mgmt::Event> in, out;
     backend_.drainRecords(in, 1 << 16);
     const auto now = std::chrono::steady_clock::now();
-    for (auto& e : in) aggregator_.offer(std::move(e), now, out);
+    for (auto& e : in) {
+      if (!mgmt::isViolation(e.type) || directThisSecond_ < kDirectEventsPerSecond) {
+        ++directThisSecond_;
+        emit(e);
+      } else {
+        aggregator_.offer(std::move(e), now, out);
+      }
+    }
     for (const auto& e : out) emit(e);
   }
 
   // About once a second: aggregated counts, schedules, lost records.
   void housekeeping() {
+    directThisSecond_ = 0;
     std::vector<mgmt::Event> out;
     aggregator_.flush(std::chrono::steady_clock::now(), out);
     for (const auto& e : out) emit(e);
@@ -133,6 +145,7 @@ class ControlLoop {
   mgmt::Aggregator aggregator_;
   uint64_t lostReported_ = 0;
   uint64_t emitted_ = 0;
+  uint64_t directThisSecond_ = 0;
   std::map<int, size_t> examplesByType_;
   std::vector<std::string> examples_;
 };
