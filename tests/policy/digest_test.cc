@@ -2,7 +2,6 @@
 // layout, comments or file name; any semantic change gives a different one.
 #include <gtest/gtest.h>
 
-#include <regex>
 #include <set>
 
 #include "policy/compiler.h"
@@ -127,7 +126,11 @@ std::string digestOf(const std::string& text, const std::string& file = "policy.
 }
 
 TEST(DigestTest, FormatIsSha256Hex) {
-  EXPECT_TRUE(std::regex_match(digestOf(kBase), std::regex("sha256:[0-9a-f]{64}")));
+  // std::regex is avoided: GCC 12 warns inside it under the sanitizer build.
+  const std::string d = digestOf(kBase);
+  ASSERT_EQ(d.size(), 7u + 64u) << d;
+  EXPECT_EQ(d.substr(0, 7), "sha256:");
+  EXPECT_EQ(d.find_first_not_of("0123456789abcdef", 7), std::string::npos) << d;
 }
 
 TEST(DigestTest, StableAcrossLayoutCommentsAndFileName) {
