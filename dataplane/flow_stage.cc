@@ -1,5 +1,7 @@
 #include "dataplane/flow_stage.h"
 
+#include <rte_prefetch.h>
+
 #include "dataplane/policy_tables.h"
 #include "dataplane/tcp_state.h"
 
@@ -75,6 +77,9 @@ void FlowStage::process(Burst& b) noexcept {
     index[n++] = i;
   }
   ctx_.flows.lookupBulk(keyPtr, n, pos);
+  for (uint32_t k = 0; k < n; ++k) {
+    if (pos[k] >= 0) rte_prefetch0(&ctx_.flows.entry(pos[k]));
+  }
   const uint32_t generation = b.tables->generation();
   for (uint32_t k = 0; k < n; ++k) {
     PacketMeta& md = b.meta[index[k]];
