@@ -17,8 +17,12 @@ Aggregator::Aggregator(AggregatorConfig config) : config_(config) {
 }
 
 Aggregator::Key Aggregator::keyOf(const Event& e) {
-  return Key{static_cast<uint8_t>(e.type), fieldOr(e, "from_zone"), fieldOr(e, "to_zone"),
-             fieldOr(e, "src"),           fieldOr(e, "dst"),       fieldOr(e, "dport")};
+  return Key{static_cast<uint8_t>(e.type),
+             fieldOr(e, "from_zone"),
+             fieldOr(e, "to_zone"),
+             fieldOr(e, "src"),
+             fieldOr(e, "dst"),
+             fieldOr(e, "dport")};
 }
 
 void Aggregator::offer(Event e, TimePoint now, std::vector<Event>& out) {

@@ -59,7 +59,7 @@ class Aggregator {
   // type, from_zone, to_zone, src, dst, dport
   using Key = std::tuple<uint8_t, std::string, std::string, std::string, std::string, std::string>;
   struct Entry {
-    Event sample;      // the latest event of the key: what the count message looks like
+    Event sample;  // the latest event of the key: what the count message looks like
     uint64_t pending = 0;
     TimePoint lastEmit;
   };

@@ -69,7 +69,8 @@ std::string sha256Hex(const std::string& data) {
 
 AuditTrail::AuditTrail(std::string path) : path_(std::move(path)) {}
 
-std::string AuditTrail::serialize(const AuditRecord& r, const std::string& prev, std::string& hash) {
+std::string AuditTrail::serialize(const AuditRecord& r, const std::string& prev,
+                                  std::string& hash) {
   nlohmann::ordered_json j;
   j["seq"] = r.seq;
   j["time"] = r.time;
@@ -169,7 +170,8 @@ AuditVerifyResult AuditTrail::verify() const {
     if (j.is_discarded() || !j.is_object()) return fail(lineNo, "not valid JSON");
     auto p = j.find("prev");
     if (p == j.end() || !p->is_string() || p->get<std::string>() != prev)
-      return fail(lineNo, "previous-hash mismatch (a record before it was deleted, inserted or moved)");
+      return fail(lineNo,
+                  "previous-hash mismatch (a record before it was deleted, inserted or moved)");
     auto s = j.find("seq");
     if (s == j.end() || !s->is_number_unsigned() || s->get<uint64_t>() != seq + 1)
       return fail(lineNo, "sequence number " + (s != j.end() ? s->dump() : std::string("missing")) +
@@ -184,8 +186,8 @@ AuditVerifyResult AuditTrail::verify() const {
   std::string headHash;
   if (headIn >> headSeq >> headHash) {
     if (headSeq != seq || headHash != (seq ? prev : std::string(kGenesis)))
-      return fail(lineNo + 1, "trail ends at record " + std::to_string(seq) +
-                                  " but record " + std::to_string(headSeq) +
+      return fail(lineNo + 1, "trail ends at record " + std::to_string(seq) + " but record " +
+                                  std::to_string(headSeq) +
                                   " was written (records removed from the end)");
   }
   return res;

@@ -9,15 +9,24 @@ namespace isogate::mgmt {
 
 const char* commandName(Command c) {
   switch (c) {
-    case Command::Status: return "status";
-    case Command::Stats: return "stats";
-    case Command::Violations: return "violations";
-    case Command::Flows: return "flows";
-    case Command::Reload: return "reload";
-    case Command::Confirm: return "confirm";
-    case Command::Rollback: return "rollback";
-    case Command::AuditShow: return "audit show";
-    case Command::AuditVerify: return "audit verify";
+    case Command::Status:
+      return "status";
+    case Command::Stats:
+      return "stats";
+    case Command::Violations:
+      return "violations";
+    case Command::Flows:
+      return "flows";
+    case Command::Reload:
+      return "reload";
+    case Command::Confirm:
+      return "confirm";
+    case Command::Rollback:
+      return "rollback";
+    case Command::AuditShow:
+      return "audit show";
+    case Command::AuditVerify:
+      return "audit verify";
   }
   return "?";
 }
@@ -41,11 +50,24 @@ std::optional<std::chrono::seconds> parseDuration(std::string_view text) {
   if (text.empty()) return std::nullopt;
   uint64_t unit = 1;
   switch (text.back()) {
-    case 's': unit = 1; text.remove_suffix(1); break;
-    case 'm': unit = 60; text.remove_suffix(1); break;
-    case 'h': unit = 3600; text.remove_suffix(1); break;
-    case 'd': unit = 86400; text.remove_suffix(1); break;
-    default: break;
+    case 's':
+      unit = 1;
+      text.remove_suffix(1);
+      break;
+    case 'm':
+      unit = 60;
+      text.remove_suffix(1);
+      break;
+    case 'h':
+      unit = 3600;
+      text.remove_suffix(1);
+      break;
+    case 'd':
+      unit = 86400;
+      text.remove_suffix(1);
+      break;
+    default:
+      break;
   }
   uint64_t n = 0;
   auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
@@ -82,9 +104,9 @@ bool parseRequest(std::string_view line, ControlRequest& out, std::string& error
   if (cmd == "status" || cmd == "stats" || cmd == "flows" || cmd == "confirm" ||
       cmd == "rollback") {
     if (!onlyKeys(j, {"cmd"}, error)) return false;
-    r.cmd = cmd == "status"   ? Command::Status
-            : cmd == "stats"  ? Command::Stats
-            : cmd == "flows"  ? Command::Flows
+    r.cmd = cmd == "status"    ? Command::Status
+            : cmd == "stats"   ? Command::Stats
+            : cmd == "flows"   ? Command::Flows
             : cmd == "confirm" ? Command::Confirm
                                : Command::Rollback;
   } else if (cmd == "violations") {

@@ -19,7 +19,15 @@ inline constexpr size_t kMaxControlRequest = 4096;  // bytes, without the newlin
 inline constexpr uint32_t kMaxConfirmSeconds = 86400;
 
 enum class Command : uint8_t {
-  Status, Stats, Violations, Flows, Reload, Confirm, Rollback, AuditShow, AuditVerify
+  Status,
+  Stats,
+  Violations,
+  Flows,
+  Reload,
+  Confirm,
+  Rollback,
+  AuditShow,
+  AuditVerify
 };
 const char* commandName(Command c);  // "status", ..., "audit show", "audit verify"
 

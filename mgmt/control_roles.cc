@@ -34,10 +34,14 @@ std::string groupName(gid_t gid) {
 
 const char* roleName(Role r) {
   switch (r) {
-    case Role::Admin: return "admin";
-    case Role::Officer: return "officer";
-    case Role::Auditor: return "auditor";
-    case Role::None: break;
+    case Role::Admin:
+      return "admin";
+    case Role::Officer:
+      return "officer";
+    case Role::Auditor:
+      return "auditor";
+    case Role::None:
+      break;
   }
   return "none";
 }

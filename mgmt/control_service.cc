@@ -88,8 +88,8 @@ std::string ControlService::handle(const PeerIdentity& who, std::string_view lin
   ojson details = ojson::parse(requestToJson(req));
   details.erase("cmd");
   if (!roleAllows(role, req.cmd)) {
-    std::string msg = std::string("'") + commandName(req.cmd) + "' is not allowed for " +
-                      who.user + " (role " + roleName(role) + ")";
+    std::string msg = std::string("'") + commandName(req.cmd) + "' is not allowed for " + who.user +
+                      " (role " + roleName(role) + ")";
     details["error"] = msg;
     record(who, roleName(role), commandName(req.cmd), "refused", details);
     return errorResponse(kErrForbidden, msg);
@@ -159,8 +159,11 @@ std::string ControlService::run(const ControlRequest& req, const PeerIdentity& w
       }
       ojson dests = ojson::array();
       for (const auto& d : deps_.pipeline.counters().destinations)
-        dests.push_back({{"url", d.url}, {"connected", d.connected}, {"queued", d.queued},
-                         {"dropped", d.dropped}, {"last_error", d.lastError}});
+        dests.push_back({{"url", d.url},
+                         {"connected", d.connected},
+                         {"queued", d.queued},
+                         {"dropped", d.dropped},
+                         {"last_error", d.lastError}});
       r["syslog"] = dests;
       r["you"] = {{"user", who.user}, {"uid", who.uid}, {"role", roleName(role)}};
       if (deps_.statusExtra) r["daemon"] = deps_.statusExtra();
@@ -178,8 +181,11 @@ std::string ControlService::run(const ControlRequest& req, const PeerIdentity& w
       r["drops"] = {{"internal_queue", c.postDropped}, {"json_write", c.jsonFailed}};
       ojson dests = ojson::array();
       for (const auto& d : c.destinations)
-        dests.push_back({{"url", d.url}, {"sent", d.sent}, {"dropped", d.dropped},
-                         {"queued", d.queued}, {"reconnects", d.reconnects}});
+        dests.push_back({{"url", d.url},
+                         {"sent", d.sent},
+                         {"dropped", d.dropped},
+                         {"queued", d.queued},
+                         {"reconnects", d.reconnects}});
       r["syslog"] = dests;
       r["json_lines_written"] = c.jsonWritten;
       if (deps_.statsExtra) {
@@ -214,7 +220,8 @@ std::string ControlService::run(const ControlRequest& req, const PeerIdentity& w
       return policyChange(req.cmd, deps_.policy.rollback(who.user, now), details, result);
     case Command::AuditShow: {
       ojson list = ojson::array();
-      for (auto& rec : deps_.audit.tail(req.limit ? req.limit : 100)) list.push_back(std::move(rec));
+      for (auto& rec : deps_.audit.tail(req.limit ? req.limit : 100))
+        list.push_back(std::move(rec));
       return okResponse(req.cmd, {{"records", list}});
     }
     case Command::AuditVerify: {
@@ -226,8 +233,8 @@ std::string ControlService::run(const ControlRequest& req, const PeerIdentity& w
         return failure(kErrFailed, "audit trail " + deps_.audit.path() + " is damaged: " + v.error,
                        {{"records", v.records}, {"bad_line", v.badLine}});
       }
-      return okResponse(req.cmd, {{"verified", true}, {"records", v.records},
-                                  {"file", deps_.audit.path()}});
+      return okResponse(req.cmd,
+                        {{"verified", true}, {"records", v.records}, {"file", deps_.audit.path()}});
     }
   }
   return errorResponse(kErrInternal, "unhandled command");
@@ -239,7 +246,8 @@ void ControlService::tick(std::chrono::system_clock::time_point now) {
   PeerIdentity self;
   self.uid = static_cast<int64_t>(::getuid());
   self.user = "isogate-mgmtd";
-  ojson details = {{"reason", "reload not confirmed in time"}, {"digest", out->digest},
+  ojson details = {{"reason", "reload not confirmed in time"},
+                   {"digest", out->digest},
                    {"rolled_back", out->previousDigest}};
   if (!out->ok) details["error"] = out->error;
   record(self, "daemon", "auto-rollback", out->ok ? "ok" : "error", details);

@@ -32,8 +32,8 @@ enum class Severity : uint8_t { Emerg, Alert, Crit, Err, Warning, Notice, Info, 
 
 const char* eventTypeName(EventType t);  // "physical-isolation", ...
 std::optional<EventType> eventTypeFromName(std::string_view name);
-Severity eventSeverity(EventType t);      // SPEC §4 table
-const char* eventMsgId(EventType t);      // "VIOLATION", "FLOW", "POLICY", "FAULT", "AUDIT"
+Severity eventSeverity(EventType t);  // SPEC §4 table
+const char* eventMsgId(EventType t);  // "VIOLATION", "FLOW", "POLICY", "FAULT", "AUDIT"
 bool isViolation(EventType t);
 const char* severityName(Severity s);  // "crit", "warning", ... (added: JSON lines, isogatectl)
 

@@ -38,10 +38,10 @@ struct PipelineOptions {
 };
 
 struct PipelineCounters {
-  std::map<std::string, uint64_t> eventsIn;       // by type: occurrences offered (sum of counts)
-  std::map<std::string, uint64_t> messagesOut;    // by type: messages emitted
-  std::map<std::string, uint64_t> occurrencesOut; // by type: sum of the counts emitted
-  uint64_t postDropped = 0;                       // post() queue full
+  std::map<std::string, uint64_t> eventsIn;        // by type: occurrences offered (sum of counts)
+  std::map<std::string, uint64_t> messagesOut;     // by type: messages emitted
+  std::map<std::string, uint64_t> occurrencesOut;  // by type: sum of the counts emitted
+  uint64_t postDropped = 0;                        // post() queue full
   uint64_t jsonWritten = 0, jsonFailed = 0;
   size_t aggregatorKeys = 0, aggregatorMaxKeys = 0;
   uint64_t aggregatorOverflowed = 0;

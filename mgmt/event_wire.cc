@@ -115,7 +115,8 @@ bool decodeStats(const json& j, GatewayStats& s, std::string& error) {
       }
       std::string err;
       bool ok = onlyKeys(o, {"from_zone", "to_zone", "rule", "verdict", "packets", "bytes"}, err) &&
-                getString(o, "from_zone", c.fromZone, err) && getString(o, "to_zone", c.toZone, err) &&
+                getString(o, "from_zone", c.fromZone, err) &&
+                getString(o, "to_zone", c.toZone, err) &&
                 getString(o, "rule", c.rule, err, false) &&
                 getString(o, "verdict", c.verdict, err, false) &&
                 getUnsigned(o, "packets", c.packets, err) && getUnsigned(o, "bytes", c.bytes, err);
@@ -192,8 +193,12 @@ std::string toWire(const GatewayStats& s) {
   if (!s.backend.empty()) j["backend"] = s.backend;
   json pairs = json::array();
   for (const auto& c : s.pairs)
-    pairs.push_back({{"from_zone", c.fromZone}, {"to_zone", c.toZone}, {"rule", c.rule},
-                     {"verdict", c.verdict}, {"packets", c.packets}, {"bytes", c.bytes}});
+    pairs.push_back({{"from_zone", c.fromZone},
+                     {"to_zone", c.toZone},
+                     {"rule", c.rule},
+                     {"verdict", c.verdict},
+                     {"packets", c.packets},
+                     {"bytes", c.bytes}});
   j["pairs"] = std::move(pairs);
   json drops = json::object();
   for (const auto& [k, v] : s.drops) drops[k] = v;

@@ -12,7 +12,7 @@ namespace isogate::mgmt {
 
 struct PairCounter {
   std::string fromZone, toZone;
-  std::string rule;  // the deciding rule, empty for default verdicts
+  std::string rule;               // the deciding rule, empty for default verdicts
   std::string verdict = "allow";  // "allow" | "deny"
   uint64_t packets = 0, bytes = 0;
 };
@@ -22,7 +22,7 @@ struct GatewayStats {
   std::string backend;  // "dpdk" | "nftables"
   std::vector<PairCounter> pairs;
   std::vector<std::pair<std::string, uint64_t>> drops;  // drop reason -> packets
-  uint64_t eventsDropped = 0;  // events the data plane could not queue
+  uint64_t eventsDropped = 0;                           // events the data plane could not queue
 };
 
 }  // namespace isogate::mgmt

@@ -12,7 +12,7 @@
 namespace isogate::mgmt {
 
 struct IntakeStats {
-  uint64_t received = 0;   // datagrams
+  uint64_t received = 0;  // datagrams
   uint64_t events = 0;
   uint64_t stats = 0;
   uint64_t malformed = 0;  // refused by fromWire (or truncated)

@@ -21,7 +21,8 @@ constexpr int kReadTimeoutMs = 2000;
 
 std::string reply(const char* status, const std::string& type, const std::string& body) {
   return std::string("HTTP/1.0 ") + status + "\r\nContent-Type: " + type +
-         "\r\nContent-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+         "\r\nContent-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" +
+         body;
 }
 
 }  // namespace
@@ -44,7 +45,8 @@ bool MetricsHttp::start(const std::string& host, uint16_t port, std::string& err
   int one = 1;
   if (fd >= 0) ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
   if (fd < 0 || ::bind(fd, res->ai_addr, res->ai_addrlen) != 0 || ::listen(fd, 16) != 0) {
-    error = "cannot listen on metrics " + host + ":" + std::to_string(port) + ": " + std::strerror(errno);
+    error = "cannot listen on metrics " + host + ":" + std::to_string(port) + ": " +
+            std::strerror(errno);
     if (fd >= 0) ::close(fd);
     ::freeaddrinfo(res);
     return false;

@@ -63,9 +63,10 @@ std::string renderMetrics(const MetricsSnapshot& s) {
 
   family(out, "isogate_policy_info", "gauge", "The running policy (digest and name as labels).");
   if (!p.policyDigest.empty())
-    sample(out, "isogate_policy_info", label("digest", p.policyDigest) + "," + label("name", p.policyName),
-           uint64_t{1});
-  family(out, "isogate_policy_load_time_seconds", "gauge", "Unix time the running policy was loaded.");
+    sample(out, "isogate_policy_info",
+           label("digest", p.policyDigest) + "," + label("name", p.policyName), uint64_t{1});
+  family(out, "isogate_policy_load_time_seconds", "gauge",
+         "Unix time the running policy was loaded.");
   if (p.policyLoadedAt) {
     double t = std::chrono::duration<double>(p.policyLoadedAt->time_since_epoch()).count();
     sample(out, "isogate_policy_load_time_seconds", "", t);
@@ -78,7 +79,8 @@ std::string renderMetrics(const MetricsSnapshot& s) {
   for (const auto& [t, n] : p.messagesOut)
     sample(out, "isogate_event_messages_total", label("type", t), n);
 
-  family(out, "isogate_event_drops_total", "counter", "Events lost before any destination, by stage.");
+  family(out, "isogate_event_drops_total", "counter",
+         "Events lost before any destination, by stage.");
   sample(out, "isogate_event_drops_total", label("stage", "intake-malformed"), s.intake.malformed);
   sample(out, "isogate_event_drops_total", label("stage", "internal-queue"), p.postDropped);
   sample(out, "isogate_event_drops_total", label("stage", "json-write"), p.jsonFailed);
@@ -105,16 +107,19 @@ std::string renderMetrics(const MetricsSnapshot& s) {
     sample(out, "isogate_syslog_dropped_total", label("destination", d.url), d.dropped);
   family(out, "isogate_syslog_queued", "gauge", "Messages waiting, per syslog destination.");
   for (const auto& d : p.destinations)
-    sample(out, "isogate_syslog_queued", label("destination", d.url), static_cast<uint64_t>(d.queued));
+    sample(out, "isogate_syslog_queued", label("destination", d.url),
+           static_cast<uint64_t>(d.queued));
   family(out, "isogate_syslog_up", "gauge", "1 when connected, per syslog destination.");
   for (const auto& d : p.destinations)
     sample(out, "isogate_syslog_up", label("destination", d.url), uint64_t{d.connected ? 1u : 0u});
-  family(out, "isogate_json_lines_written_total", "counter", "Lines written to the JSON event file.");
+  family(out, "isogate_json_lines_written_total", "counter",
+         "Lines written to the JSON event file.");
   sample(out, "isogate_json_lines_written_total", "", p.jsonWritten);
 
   family(out, "isogate_sensor_frames_total", "counter", "Frames inspected by monitor sensors.");
   sample(out, "isogate_sensor_frames_total", "", s.sensorFrames);
-  family(out, "isogate_sensor_breaches_total", "counter", "Frames that proved an isolation breach.");
+  family(out, "isogate_sensor_breaches_total", "counter",
+         "Frames that proved an isolation breach.");
   sample(out, "isogate_sensor_breaches_total", "", s.sensorBreaches);
 
   family(out, "isogate_packets_total", "counter",

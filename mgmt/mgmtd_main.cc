@@ -53,14 +53,16 @@ struct Options {
   bool controlGroupGiven = false;
   bool sensors = true;
   size_t maxKeys = 4096;
+  size_t syslogQueue = 10000;
 };
 
 void usage(std::FILE* to) {
-  std::fprintf(to,
-               "usage: isogate-mgmtd --config GATEWAY.yaml [--event-socket PATH] [--state-dir DIR]\n"
-               "                     [--audit-log PATH] [--gateway-pidfile PATH]\n"
-               "                     [--control-socket PATH] [--control-group GROUP]\n"
-               "                     [--max-keys N] [--no-sensors]\n");
+  std::fprintf(
+      to,
+      "usage: isogate-mgmtd --config GATEWAY.yaml [--event-socket PATH] [--state-dir DIR]\n"
+      "                     [--audit-log PATH] [--gateway-pidfile PATH]\n"
+      "                     [--control-socket PATH] [--control-group GROUP]\n"
+      "                     [--max-keys N] [--no-sensors]\n");
 }
 
 bool parseArgs(int argc, char** argv, Options& o) {
@@ -95,10 +97,22 @@ bool parseArgs(int argc, char** argv, Options& o) {
       char* end = nullptr;
       unsigned long n = std::strtoul(v.c_str(), &end, 10);
       if (v.empty() || *end || n == 0 || n > 1000000) {
-        std::fprintf(stderr, "isogate-mgmtd: --max-keys: expected 1..1000000, got '%s'\n", v.c_str());
+        std::fprintf(stderr, "isogate-mgmtd: --max-keys: expected 1..1000000, got '%s'\n",
+                     v.c_str());
         return false;
       }
       o.maxKeys = n;
+    } else if (a == "--syslog-queue") {
+      std::string v;
+      if (!value(v)) return false;
+      char* end = nullptr;
+      unsigned long n = std::strtoul(v.c_str(), &end, 10);
+      if (v.empty() || *end || n == 0 || n > 10000000) {
+        std::fprintf(stderr, "isogate-mgmtd: --syslog-queue: expected 1..10000000, got '%s'\n",
+                     v.c_str());
+        return false;
+      }
+      o.syslogQueue = n;
     } else if (a == "--no-sensors") {
       o.sensors = false;
     } else if (a == "-h" || a == "--help") {
@@ -142,7 +156,8 @@ int main(int argc, char** argv) {
 
   pol::Diagnostics diags;
   pol::GatewayConfig config = pol::loadGatewayConfigFile(opt.config, diags);
-  for (const auto& d : diags.sorted()) std::fprintf(stderr, "%s\n", pol::formatDiagnostic(d).c_str());
+  for (const auto& d : diags.sorted())
+    std::fprintf(stderr, "%s\n", pol::formatDiagnostic(d).c_str());
   if (diags.hasErrors()) return kExitConfig;
 
   std::vector<mg::Event> startupEvents;
@@ -163,9 +178,11 @@ int main(int argc, char** argv) {
   po.identity.facility = config.events.facilityCode;
   po.identity.policyDigest = initial.digest;
   po.identity.policyName = initial.name;
-  po.aggregation.interval = std::chrono::seconds(std::max(1, config.events.aggregateIntervalSeconds));
+  po.aggregation.interval =
+      std::chrono::seconds(std::max(1, config.events.aggregateIntervalSeconds));
   po.aggregation.maxKeys = opt.maxKeys;
   po.jsonPath = config.events.jsonPath;
+  po.limits.maxMessages = opt.syslogQueue;
   for (const auto& t : config.events.syslog) {
     std::string error;
     auto url = mg::parseSyslogUrl(t.url, error);
@@ -181,7 +198,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "isogate-mgmtd: %s\n", error.c_str());
     return kExitSetup;
   }
-  if (initial.ok) pipeline.setPolicy(initial.digest, initial.name, std::chrono::system_clock::now());
+  if (initial.ok)
+    pipeline.setPolicy(initial.digest, initial.name, std::chrono::system_clock::now());
   for (auto& e : startupEvents) pipeline.post(std::move(e));
 
   mg::AuditTrail audit(opt.auditLog);
@@ -214,11 +232,12 @@ int main(int argc, char** argv) {
       auto insp = std::make_unique<mg::SegmentInspector>(ifc.name, ifc.zone);
       if (compiled && !insp->setPolicy(*compiled, error))
         pipeline.post(daemonEvent(mg::EventType::Fault, "sensor", error));
-      auto sensor = std::make_unique<mg::Sensor>(ifc.name, insp->asInspector(),
-                                                 [&pipeline](mg::Event e) { pipeline.post(std::move(e)); });
+      auto sensor = std::make_unique<mg::Sensor>(
+          ifc.name, insp->asInspector(), [&pipeline](mg::Event e) { pipeline.post(std::move(e)); });
       if (!sensor->start(error)) {
         std::fprintf(stderr, "isogate-mgmtd: %s\n", error.c_str());
-        pipeline.post(daemonEvent(mg::EventType::Fault, "sensor", error + " (monitor port not watched)"));
+        pipeline.post(
+            daemonEvent(mg::EventType::Fault, "sensor", error + " (monitor port not watched)"));
       } else {
         sensors.push_back(std::move(sensor));
       }
@@ -233,7 +252,8 @@ int main(int argc, char** argv) {
     pipeline.setPolicy(c.digest, c.name, std::chrono::system_clock::now());
     std::string err;
     for (auto& insp : inspectors)
-      if (!insp->setPolicy(*now, err)) pipeline.post(daemonEvent(mg::EventType::Fault, "sensor", err));
+      if (!insp->setPolicy(*now, err))
+        pipeline.post(daemonEvent(mg::EventType::Fault, "sensor", err));
   };
 
   mg::Intake intake;
@@ -276,18 +296,27 @@ int main(int argc, char** argv) {
       [&] {
         ojson d;
         const auto& is = intake.stats();
-        d["intake"] = {{"datagrams", is.received}, {"events", is.events}, {"stats", is.stats},
-                       {"malformed", is.malformed}, {"last_error", is.lastError}};
+        d["intake"] = {{"datagrams", is.received},
+                       {"events", is.events},
+                       {"stats", is.stats},
+                       {"malformed", is.malformed},
+                       {"last_error", is.lastError}};
         auto st = sensorTotals();
         d["sensors"] = {{"frames", st.frames}, {"breaches", st.breaches}, {"errors", st.errors}};
         if (gatewayStats) {
           ojson pairs = ojson::array();
           for (const auto& c : gatewayStats->pairs)
-            pairs.push_back({{"from_zone", c.fromZone}, {"to_zone", c.toZone}, {"rule", c.rule},
-                             {"verdict", c.verdict}, {"packets", c.packets}, {"bytes", c.bytes}});
+            pairs.push_back({{"from_zone", c.fromZone},
+                             {"to_zone", c.toZone},
+                             {"rule", c.rule},
+                             {"verdict", c.verdict},
+                             {"packets", c.packets},
+                             {"bytes", c.bytes}});
           ojson drops = ojson::object();
           for (const auto& [k, v] : gatewayStats->drops) drops[k] = v;
-          d["gateway"] = {{"backend", gatewayStats->backend}, {"pairs", pairs}, {"drops", drops},
+          d["gateway"] = {{"backend", gatewayStats->backend},
+                          {"pairs", pairs},
+                          {"drops", drops},
                           {"events_dropped", gatewayStats->eventsDropped}};
         } else {
           d["gateway"] = nullptr;
@@ -296,12 +325,14 @@ int main(int argc, char** argv) {
       },
       refreshPolicy});
 
-  std::string controlPath = opt.controlSocket.empty() ? config.control.socketPath : opt.controlSocket;
+  std::string controlPath =
+      opt.controlSocket.empty() ? config.control.socketPath : opt.controlSocket;
   int64_t gid = -1;
   if (group* g = ::getgrnam(opt.controlGroup.c_str())) {
     gid = g->gr_gid;
   } else if (opt.controlGroupGiven) {
-    std::fprintf(stderr, "isogate-mgmtd: --control-group: no group '%s'\n", opt.controlGroup.c_str());
+    std::fprintf(stderr, "isogate-mgmtd: --control-group: no group '%s'\n",
+                 opt.controlGroup.c_str());
     return kExitUsage;
   }
   mg::ControlServer server([&](const mg::PeerIdentity& who, std::string_view line) {
@@ -320,7 +351,8 @@ int main(int argc, char** argv) {
     s.pipeline = pipeline.counters();
     s.intake = intake.stats();
     s.gateway = gatewayStats;
-    s.uptimeSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    s.uptimeSeconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     auto st = sensorTotals();
     s.sensorFrames = st.frames;
     s.sensorBreaches = st.breaches;
@@ -348,7 +380,8 @@ int main(int argc, char** argv) {
     r.result = "ok";
     r.details = {{"config", opt.config}, {"pid", ::getpid()}};
     r.policy = initial.digest;
-    if (!audit.append(r, error)) pipeline.post(daemonEvent(mg::EventType::Fault, "audit-trail", error));
+    if (!audit.append(r, error))
+      pipeline.post(daemonEvent(mg::EventType::Fault, "audit-trail", error));
   }
   std::fprintf(stderr, "isogate-mgmtd: running (control %s, events %s)\n", controlPath.c_str(),
                opt.eventSocket.c_str());
@@ -356,7 +389,8 @@ int main(int argc, char** argv) {
   auto lastSecond = std::chrono::steady_clock::now();
   bool running = true;
   while (running) {
-    std::vector<pollfd> fds = {{sigfd, POLLIN, 0}, {intake.fd(), POLLIN, 0}, {pipeline.wakeFd(), POLLIN, 0}};
+    std::vector<pollfd> fds = {
+        {sigfd, POLLIN, 0}, {intake.fd(), POLLIN, 0}, {pipeline.wakeFd(), POLLIN, 0}};
     server.addPollFds(fds);
     int r = ::poll(fds.data(), fds.size(), 250);
     if (r < 0 && errno != EINTR) break;

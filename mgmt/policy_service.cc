@@ -141,8 +141,11 @@ bool PolicyService::saveEntry(const std::string& text, const PolicyCheck& check,
   e.by = by;
   fs::path dir = fs::path(options_.stateDir) / "history";
   e.file = (dir / (seqName(e.seq) + ".yaml")).string();
-  nlohmann::ordered_json meta = {{"seq", e.seq},         {"digest", e.digest}, {"name", e.name},
-                                 {"applied_at", e.appliedAt}, {"by", e.by}};
+  nlohmann::ordered_json meta = {{"seq", e.seq},
+                                 {"digest", e.digest},
+                                 {"name", e.name},
+                                 {"applied_at", e.appliedAt},
+                                 {"by", e.by}};
   // Text first, metadata last: init() ignores metadata without its text.
   if (!writeFileAtomic(e.file, text, error) ||
       !writeFileAtomic((dir / (seqName(e.seq) + ".json")).string(), meta.dump() + "\n", error))
@@ -169,7 +172,8 @@ bool PolicyService::persistPending(std::string& error) {
     fs::remove(path, ec);
     return true;
   }
-  return writeFileAtomic(path, "{\"deadline_ms\":" + std::to_string(toMs(*pending_)) + "}\n", error);
+  return writeFileAtomic(path, "{\"deadline_ms\":" + std::to_string(toMs(*pending_)) + "}\n",
+                         error);
 }
 
 PolicyOutcome PolicyService::apply(const std::string& by,
@@ -278,7 +282,8 @@ PolicyOutcome PolicyService::restorePrevious(const std::string&, Clock::time_poi
   std::error_code ec;
   fs::path rb = fs::path(options_.stateDir) / "rolled-back";
   fs::create_directories(rb, ec);
-  fs::copy_file(from.file, rb / (seqName(from.seq) + ".yaml"), fs::copy_options::overwrite_existing, ec);
+  fs::copy_file(from.file, rb / (seqName(from.seq) + ".yaml"), fs::copy_options::overwrite_existing,
+                ec);
   if (!writeFileAtomic(options_.policyPath, text, out.error)) return out;
   fs::path dir = fs::path(options_.stateDir) / "history";
   fs::remove(dir / (seqName(from.seq) + ".json"), ec);

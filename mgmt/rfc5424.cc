@@ -85,9 +85,9 @@ bool isValidSdName(std::string_view name) {
 
 int facilityFromName(std::string_view name) {
   static constexpr std::array<const char*, 24> kNames = {
-      "kern",   "user",   "mail",   "daemon", "auth",   "syslog", "lpr",    "news",
-      "uucp",   "cron",   "authpriv", "ftp",  "ntp",    "security", "console", "solaris-cron",
-      "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7"};
+      "kern",   "user",   "mail",     "daemon", "auth",   "syslog",   "lpr",     "news",
+      "uucp",   "cron",   "authpriv", "ftp",    "ntp",    "security", "console", "solaris-cron",
+      "local0", "local1", "local2",   "local3", "local4", "local5",   "local6",  "local7"};
   for (size_t i = 0; i < kNames.size(); ++i)
     if (name == kNames[i]) return static_cast<int>(i);
   int n = -1;

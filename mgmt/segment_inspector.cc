@@ -7,11 +7,16 @@ namespace isogate::mgmt {
 
 std::string protoName(uint8_t proto) {
   switch (proto) {
-    case 6: return "tcp";
-    case 17: return "udp";
-    case 1: return "icmp";
-    case 58: return "icmpv6";
-    default: return std::to_string(proto);
+    case 6:
+      return "tcp";
+    case 17:
+      return "udp";
+    case 1:
+      return "icmp";
+    case 58:
+      return "icmpv6";
+    default:
+      return std::to_string(proto);
   }
 }
 
@@ -36,7 +41,8 @@ bool SegmentInspector::setPolicy(const policy::CompiledPolicy& p, std::string& e
   return true;
 }
 
-std::optional<Event> SegmentInspector::inspect(int linkType, const uint8_t* data, size_t len) const {
+std::optional<Event> SegmentInspector::inspect(int linkType, const uint8_t* data,
+                                               size_t len) const {
   std::shared_ptr<const State> s;
   {
     std::lock_guard lock(mu_);
@@ -48,7 +54,7 @@ std::optional<Event> SegmentInspector::inspect(int linkType, const uint8_t* data
   const policy::SegmentFinding& f = *r.finding;
   auto zoneName = [&](int z) {
     return z >= 0 && static_cast<size_t>(z) < s->zoneNames.size() ? s->zoneNames[z]
-                                                                    : std::string("none");
+                                                                  : std::string("none");
   };
   Event e;
   e.type = EventType::IsolationBreach;
@@ -67,14 +73,16 @@ std::optional<Event> SegmentInspector::inspect(int linkType, const uint8_t* data
   e.set("seen_zone", zoneName(f.breachZone));
   e.set("policy", s->digest);
   e.set("policy_name", s->policyName);
-  e.message = "isolation breach on the " + zone_ + " segment (" + interface_ + "): " +
-              zoneName(f.breachZone) + " address " +
+  e.message = "isolation breach on the " + zone_ + " segment (" + interface_ +
+              "): " + zoneName(f.breachZone) + " address " +
               policy::toString(f.breachBySource ? f.src : f.dst) + " seen";
   return e;
 }
 
 FrameInspector SegmentInspector::asInspector() const {
-  return [this](int linkType, const uint8_t* data, size_t len) { return inspect(linkType, data, len); };
+  return [this](int linkType, const uint8_t* data, size_t len) {
+    return inspect(linkType, data, len);
+  };
 }
 
 }  // namespace isogate::mgmt

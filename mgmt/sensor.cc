@@ -76,9 +76,7 @@ void Sensor::handleFrame(int linkType, const uint8_t* data, size_t len) {
   sink_(std::move(*e));
 }
 
-SensorStats Sensor::stats() const {
-  return {frames_.load(), breaches_.load(), errors_.load()};
-}
+SensorStats Sensor::stats() const { return {frames_.load(), breaches_.load(), errors_.load()}; }
 
 void Sensor::run() {
   auto* p = static_cast<pcap_t*>(pcap_);

@@ -53,7 +53,8 @@ std::optional<nlohmann::json> parseStrictJson(std::string_view text, std::string
     if (!problem.empty()) {
       error = problem;
     } else {
-      // "[json.exception.parse_error.101] parse error at line 1, column 5: ..." -> from "parse error"
+      // "[json.exception.parse_error.101] parse error at line 1, column 5: ..." -> from "parse
+      // error"
       std::string what = e.what();
       auto p = what.find("] ");
       error = "invalid JSON: " + (p == std::string::npos ? what : what.substr(p + 2));

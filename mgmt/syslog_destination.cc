@@ -12,8 +12,8 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <optional>
 #include <cstring>
+#include <optional>
 
 namespace isogate::mgmt {
 namespace {
@@ -63,8 +63,7 @@ void SyslogDestination::stop() {
 bool SyslogDestination::enqueue(std::string message) {
   {
     std::lock_guard lock(mu_);
-    if (queue_.size() >= limits_.maxMessages ||
-        queuedBytes_ + message.size() > limits_.maxBytes) {
+    if (queue_.size() >= limits_.maxMessages || queuedBytes_ + message.size() > limits_.maxBytes) {
       ++dropped_;
       ++unreported_;
       return false;
@@ -196,7 +195,8 @@ bool SyslogDestination::sendNow(const std::string& message, std::string& error) 
         waitFor(fd_, POLLOUT, deadline))
       continue;
     // A half-written frame is lost with the connection; the receiver discards it.
-    error = "send " + url_.text + ": " + std::strerror(n < 0 && errno != EAGAIN ? errno : ETIMEDOUT);
+    error =
+        "send " + url_.text + ": " + std::strerror(n < 0 && errno != EAGAIN ? errno : ETIMEDOUT);
     return false;
   }
   return true;

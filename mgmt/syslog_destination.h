@@ -25,8 +25,8 @@ struct DestinationLimits {
   size_t maxBytes = 8u << 20;
   std::chrono::milliseconds backoffInitial{250};
   std::chrono::milliseconds backoffMax{30000};
-  std::chrono::milliseconds ioTimeout{2000};      // one connect or one send
-  std::chrono::milliseconds drainOnStop{2000};    // how long stop() keeps sending
+  std::chrono::milliseconds ioTimeout{2000};    // one connect or one send
+  std::chrono::milliseconds drainOnStop{2000};  // how long stop() keeps sending
 };
 
 struct DestinationStats {

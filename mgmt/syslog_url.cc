@@ -18,7 +18,8 @@ std::optional<SyslogUrl> parseSyslogUrl(std::string_view url, std::string& error
   if (scheme == "unix") {
     u.scheme = SyslogUrl::Scheme::Unix;
     if (rest.empty() || rest[0] != '/' || rest.size() > 107) {
-      error = "syslog destination '" + u.text + "': unix:// needs an absolute path (unix:///dev/log)";
+      error =
+          "syslog destination '" + u.text + "': unix:// needs an absolute path (unix:///dev/log)";
       return std::nullopt;
     }
     u.path = std::string(rest);

@@ -69,7 +69,8 @@ bool parseCtlArgs(int argc, const char* const* argv, CtlArgs& out, std::string& 
     }
     return true;
   };
-  if (cmd == "status" || cmd == "stats" || cmd == "flows" || cmd == "confirm" || cmd == "rollback") {
+  if (cmd == "status" || cmd == "stats" || cmd == "flows" || cmd == "confirm" ||
+      cmd == "rollback") {
     r.cmd = cmd == "status"    ? Command::Status
             : cmd == "stats"   ? Command::Stats
             : cmd == "flows"   ? Command::Flows

@@ -29,22 +29,26 @@ std::string status(const ojson& r) {
   kv(o, "file", str(p, "file"));
   kv(o, "gateway runs", str(p, "gateway_reports"));
   if (r.contains("pending_confirm") && r["pending_confirm"].is_object())
-    kv(o, "pending", "reload awaiting confirmation until " + str(r["pending_confirm"], "deadline") +
-                         " (" + str(r["pending_confirm"], "seconds_left") +
-                         " s left; isogatectl confirm)");
+    kv(o, "pending",
+       "reload awaiting confirmation until " + str(r["pending_confirm"], "deadline") + " (" +
+           str(r["pending_confirm"], "seconds_left") + " s left; isogatectl confirm)");
   else
     kv(o, "pending", "none");
-  for (const auto& d : r.value("syslog", ojson::array()))
-  {
+  for (const auto& d : r.value("syslog", ojson::array())) {
     bool up = d.value("connected", false);
     bool failed = !up && str(d, "last_error") != "-";
-    kv(o, "syslog", str(d, "url") + (up ? " up" : failed ? " DOWN" : " idle (nothing sent yet)") +
-                        ", " + str(d, "queued") + " queued, " + str(d, "dropped") + " dropped" +
-                        (failed ? " (" + str(d, "last_error") + ")" : ""));
+    kv(o, "syslog",
+       str(d, "url") +
+           (up       ? " up"
+            : failed ? " DOWN"
+                     : " idle (nothing sent yet)") +
+           ", " + str(d, "queued") + " queued, " + str(d, "dropped") + " dropped" +
+           (failed ? " (" + str(d, "last_error") + ")" : ""));
   }
   if (r.contains("you")) kv(o, "you", str(r["you"], "user") + " (" + str(r["you"], "role") + ")");
   if (r.contains("daemon"))
-    kv(o, "daemon", "pid " + str(r["daemon"], "pid") + ", up " + str(r["daemon"], "uptime_s") + " s");
+    kv(o, "daemon",
+       "pid " + str(r["daemon"], "pid") + ", up " + str(r["daemon"], "uptime_s") + " s");
   return o.str();
 }
 
@@ -80,7 +84,8 @@ std::string policyChange(Command cmd, const ojson& r) {
   std::ostringstream o;
   for (const auto& d : r.value("diagnostics", ojson::array())) o << d.get<std::string>() << "\n";
   if (cmd == Command::Reload && r.value("unchanged", false))
-    o << "policy " << str(r, "name") << " " << str(r, "digest") << " is already in force; reloaded\n";
+    o << "policy " << str(r, "name") << " " << str(r, "digest")
+      << " is already in force; reloaded\n";
   else
     o << "policy " << str(r, "name") << " " << str(r, "digest") << " now in force"
       << (cmd == Command::Confirm ? " (confirmed)" : "") << "\n";
@@ -106,14 +111,19 @@ std::string auditShow(const ojson& r) {
 
 std::string renderHuman(Command cmd, const ojson& r) {
   switch (cmd) {
-    case Command::Status: return status(r);
-    case Command::Violations: return violations(r);
+    case Command::Status:
+      return status(r);
+    case Command::Violations:
+      return violations(r);
     case Command::Reload:
     case Command::Confirm:
-    case Command::Rollback: return policyChange(cmd, r);
-    case Command::AuditShow: return auditShow(r);
+    case Command::Rollback:
+      return policyChange(cmd, r);
+    case Command::AuditShow:
+      return auditShow(r);
     case Command::AuditVerify:
-      return "audit trail " + str(r, "file") + ": " + str(r, "records") + " records, chain intact\n";
+      return "audit trail " + str(r, "file") + ": " + str(r, "records") +
+             " records, chain intact\n";
     case Command::Stats:
     case Command::Flows: {
       std::ostringstream o;

@@ -64,8 +64,10 @@ int main(int argc, char** argv) {
     return kUnreachable;
   }
   std::string request = mg::requestToJson(args.request) + "\n";
-  if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(request.size())) {
-    std::fprintf(stderr, "isogatectl: cannot send to %s: %s\n", args.socket.c_str(), std::strerror(errno));
+  if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) !=
+      static_cast<ssize_t>(request.size())) {
+    std::fprintf(stderr, "isogatectl: cannot send to %s: %s\n", args.socket.c_str(),
+                 std::strerror(errno));
     return kUnreachable;
   }
   ::shutdown(fd, SHUT_WR);
@@ -84,7 +86,8 @@ int main(int argc, char** argv) {
   ::close(fd);
   auto nl = reply.find('\n');
   if (nl == std::string::npos) {
-    std::fprintf(stderr, "isogatectl: connection to %s closed without an answer\n", args.socket.c_str());
+    std::fprintf(stderr, "isogatectl: connection to %s closed without an answer\n",
+                 args.socket.c_str());
     return kUnreachable;
   }
   reply.resize(nl);
@@ -95,7 +98,11 @@ int main(int argc, char** argv) {
   }
   if (args.json) std::printf("%s\n", reply.c_str());
   if (j["ok"].get<bool>()) {
-    if (!args.json) std::fputs(ctl::renderHuman(args.request.cmd, j.value("result", nlohmann::ordered_json::object())).c_str(), stdout);
+    if (!args.json)
+      std::fputs(
+          ctl::renderHuman(args.request.cmd, j.value("result", nlohmann::ordered_json::object()))
+              .c_str(),
+          stdout);
     return kOk;
   }
   const auto& err = j.value("error", nlohmann::ordered_json::object());

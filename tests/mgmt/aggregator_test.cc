@@ -40,7 +40,8 @@ TEST(Aggregator, TenThousandIdenticalAddUpExactly) {
   // 1 immediate, then one per 10 s interval: at 10 s, 20 s, and the rest at 60 s.
   ASSERT_EQ(out.size(), 4u);
   EXPECT_EQ(out[0].count, 1u);
-  EXPECT_EQ(out[1].count, 3334u);  // events 1..3334 (i*3 < 10002 -> i <= 3333 ... flushed at i=3334)
+  EXPECT_EQ(out[1].count,
+            3334u);  // events 1..3334 (i*3 < 10002 -> i <= 3333 ... flushed at i=3334)
   EXPECT_EQ(sum(out), 10000u);
   for (const auto& e : out) EXPECT_EQ(*e.field("src"), "10.10.1.5");
   EXPECT_EQ(agg.stats().offered, 10000u);

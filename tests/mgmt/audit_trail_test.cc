@@ -123,7 +123,9 @@ TEST_F(AuditTrailTest, CutOffTailIsFound) {
   auto r = AuditTrail(path_).verify();
   EXPECT_FALSE(r.ok);
   EXPECT_EQ(r.badLine, 5u);
-  EXPECT_EQ(r.error, "line 5: trail ends at record 4 but record 5 was written (records removed from the end)");
+  EXPECT_EQ(
+      r.error,
+      "line 5: trail ends at record 4 but record 5 was written (records removed from the end)");
 }
 
 TEST_F(AuditTrailTest, GarbageLineIsNamed) {

@@ -15,7 +15,9 @@ TEST(ControlProtocol, ParsesEveryCommand) {
   std::string err;
   ASSERT_TRUE(parseRequest(R"({"cmd":"status"})", r, err)) << err;
   EXPECT_EQ(r.cmd, Command::Status);
-  ASSERT_TRUE(parseRequest(R"({"cmd":"violations","since":"15m","type":"logical-isolation","limit":5})", r, err)) << err;
+  ASSERT_TRUE(parseRequest(
+      R"({"cmd":"violations","since":"15m","type":"logical-isolation","limit":5})", r, err))
+      << err;
   EXPECT_EQ(r.cmd, Command::Violations);
   EXPECT_EQ(r.since, seconds(900));
   EXPECT_EQ(r.type, EventType::LogicalIsolation);
@@ -52,13 +54,15 @@ TEST(ControlProtocol, RoundTripsThroughRequestToJson) {
 
 TEST(ControlProtocol, BadRequestsGetPreciseErrors) {
   const std::pair<std::string, std::string> cases[] = {
-      {"", "invalid JSON: parse error at line 1, column 1: syntax error while parsing value - "
-           "unexpected end of input; expected '[', '{', or a literal"},
+      {"",
+       "invalid JSON: parse error at line 1, column 1: syntax error while parsing value - "
+       "unexpected end of input; expected '[', '{', or a literal"},
       {"[]", "request must be a JSON object"},
       {R"({})", "missing key 'cmd'"},
       {R"({"cmd":1})", "key 'cmd': expected a string"},
       {R"({"cmd":"shutdown"})",
-       "unknown command 'shutdown' (status, stats, violations, flows, reload, confirm, rollback, audit)"},
+       "unknown command 'shutdown' (status, stats, violations, flows, reload, confirm, rollback, "
+       "audit)"},
       {R"({"cmd":"status","x":1})", "unknown key 'x'"},
       {R"({"cmd":"status","cmd":"reload"})", "duplicate key 'cmd'"},
       {R"({"cmd":"reload","confirm":0})", "key 'confirm': seconds between 1 and 86400"},
@@ -94,9 +98,9 @@ TEST(ControlProtocol, Durations) {
 }
 
 TEST(ControlRoles, RoleTable) {
-  for (Command c : {Command::Status, Command::Stats, Command::Violations, Command::Flows,
-                    Command::Reload, Command::Confirm, Command::Rollback, Command::AuditShow,
-                    Command::AuditVerify}) {
+  for (Command c :
+       {Command::Status, Command::Stats, Command::Violations, Command::Flows, Command::Reload,
+        Command::Confirm, Command::Rollback, Command::AuditShow, Command::AuditVerify}) {
     EXPECT_TRUE(roleAllows(Role::Admin, c));
     EXPECT_TRUE(roleAllows(Role::Officer, c));
     EXPECT_FALSE(roleAllows(Role::None, c));

@@ -61,7 +61,8 @@ class ControlTest : public ::testing::Test {
     roles.admin = {"root"};
     roles.officer = {"isogate-officer"};
     roles.auditor = {"isogate-audit"};
-    service_ = std::make_unique<ControlService>(ControlDeps{*pipeline_, *policy_, *audit_, roles, {}, {}, {}});
+    service_ = std::make_unique<ControlService>(
+        ControlDeps{*pipeline_, *policy_, *audit_, roles, {}, {}, {}});
   }
   void TearDown() override { fs::remove_all(dir_); }
 
@@ -171,7 +172,8 @@ TEST_F(ControlTest, AuditVerifyFailsAfterTampering) {
   ojson r = call(admin, R"({"cmd":"audit","op":"verify"})");
   EXPECT_EQ(r["ok"], false);
   EXPECT_EQ(r["error"]["bad_line"], 2);
-  EXPECT_EQ(r["error"]["message"], "audit trail " + path + " is damaged: line 2: hash mismatch (record edited)");
+  EXPECT_EQ(r["error"]["message"],
+            "audit trail " + path + " is damaged: line 2: hash mismatch (record edited)");
 }
 
 // The real socket: identity from SO_PEERCRED (this process's user), line protocol.
@@ -186,7 +188,8 @@ TEST_F(ControlTest, SocketRoundTrip) {
   std::string err;
   ASSERT_TRUE(server.open(path, 0660, -1, err)) << err;
   EXPECT_EQ(fs::status(path).permissions() & fs::perms::all,
-            fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::group_write);
+            fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
+                fs::perms::group_write);
   int c = ::socket(AF_UNIX, SOCK_STREAM, 0);
   sockaddr_un a{};
   a.sun_family = AF_UNIX;

@@ -55,8 +55,9 @@ struct Bad {
 
 TEST(EventWire, MalformedRefusedWithReason) {
   const Bad cases[] = {
-      {"", "invalid JSON: parse error at line 1, column 1: syntax error while parsing value - "
-           "unexpected end of input; expected '[', '{', or a literal"},
+      {"",
+       "invalid JSON: parse error at line 1, column 1: syntax error while parsing value - "
+       "unexpected end of input; expected '[', '{', or a literal"},
       {"[1]", "expected a JSON object"},
       {R"({"kind":"event"})", "missing key 'v'"},
       {R"({"v":2,"kind":"event"})", "key 'v': unsupported version 2"},

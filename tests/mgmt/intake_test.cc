@@ -100,7 +100,10 @@ TEST(Intake, FullQueueNeverBlocksTheSender) {
 
 TEST(Intake, RefusesToReplaceANonSocket) {
   std::string path = socketPath();
-  { FILE* f = std::fopen(path.c_str(), "w"); std::fclose(f); }
+  {
+    FILE* f = std::fopen(path.c_str(), "w");
+    std::fclose(f);
+  }
   Intake intake;
   std::string err;
   EXPECT_FALSE(intake.open(path, 0660, err));

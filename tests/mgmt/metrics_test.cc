@@ -24,7 +24,8 @@ MetricsSnapshot snapshot() {
   s.pipeline.destinations = {d};
   s.intake.malformed = 2;
   GatewayStats g;
-  g.pairs = {{"internet", "portal", "web", "allow", 7, 900}, {"extranet", "portal", "", "deny", 1, 60}};
+  g.pairs = {{"internet", "portal", "web", "allow", 7, 900},
+             {"extranet", "portal", "", "deny", 1, 60}};
   g.drops = {{"no_route", 4}};
   s.gateway = g;
   return s;
@@ -33,13 +34,18 @@ MetricsSnapshot snapshot() {
 TEST(Metrics, RendersFamiliesAndSamples) {
   std::string t = renderMetrics(snapshot());
   EXPECT_NE(t.find("isogate_events_total{type=\"physical-isolation\"} 10000\n"), std::string::npos);
-  EXPECT_NE(t.find("isogate_event_messages_total{type=\"physical-isolation\"} 3\n"), std::string::npos);
-  EXPECT_NE(t.find("isogate_policy_info{digest=\"sha256:abc\",name=\"n\\\"x\"} 1\n"), std::string::npos);
-  EXPECT_NE(t.find("isogate_syslog_dropped_total{destination=\"udp://127.0.0.1:514\"} 1\n"), std::string::npos);
-  EXPECT_NE(t.find("isogate_event_drops_total{stage=\"intake-malformed\"} 2\n"), std::string::npos);
-  EXPECT_NE(t.find("isogate_packets_total{from_zone=\"internet\",to_zone=\"portal\",rule=\"web\",verdict=\"allow\"} 7\n"),
+  EXPECT_NE(t.find("isogate_event_messages_total{type=\"physical-isolation\"} 3\n"),
             std::string::npos);
-  EXPECT_NE(t.find("isogate_bytes_total{from_zone=\"extranet\",to_zone=\"portal\",rule=\"\",verdict=\"deny\"} 60\n"),
+  EXPECT_NE(t.find("isogate_policy_info{digest=\"sha256:abc\",name=\"n\\\"x\"} 1\n"),
+            std::string::npos);
+  EXPECT_NE(t.find("isogate_syslog_dropped_total{destination=\"udp://127.0.0.1:514\"} 1\n"),
+            std::string::npos);
+  EXPECT_NE(t.find("isogate_event_drops_total{stage=\"intake-malformed\"} 2\n"), std::string::npos);
+  EXPECT_NE(t.find("isogate_packets_total{from_zone=\"internet\",to_zone=\"portal\",rule=\"web\","
+                   "verdict=\"allow\"} 7\n"),
+            std::string::npos);
+  EXPECT_NE(t.find("isogate_bytes_total{from_zone=\"extranet\",to_zone=\"portal\",rule=\"\","
+                   "verdict=\"deny\"} 60\n"),
             std::string::npos);
   EXPECT_NE(t.find("isogate_drops_total{reason=\"no_route\"} 4\n"), std::string::npos);
   // Each family's samples directly follow its TYPE line.
@@ -57,7 +63,8 @@ TEST(MetricsHttp, Responds) {
             "HTTP/1.0 200 OK\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
             "Content-Length: 4\r\nConnection: close\r\n\r\nx 1\n");
   EXPECT_EQ(http.respond("GET /other HTTP/1.1\r\n\r\n").substr(0, 22), "HTTP/1.0 404 Not Found");
-  EXPECT_EQ(http.respond("POST /metrics HTTP/1.1\r\n\r\n").substr(0, 31), "HTTP/1.0 405 Method Not Allowed");
+  EXPECT_EQ(http.respond("POST /metrics HTTP/1.1\r\n\r\n").substr(0, 31),
+            "HTTP/1.0 405 Method Not Allowed");
   EXPECT_EQ(http.respond("garbage").substr(0, 24), "HTTP/1.0 400 Bad Request");
   EXPECT_EQ(http.respond("").substr(0, 24), "HTTP/1.0 400 Bad Request");
 }

@@ -135,7 +135,8 @@ TEST_F(PolicyServiceTest, ConfirmKeepsTheNewPolicy) {
   EXPECT_TRUE(svc.confirm("alice", t0_ + seconds(10)).ok);
   EXPECT_FALSE(svc.tick(t0_ + seconds(1000)));
   EXPECT_EQ(slurp(policy_), "name: two\n");
-  EXPECT_EQ(svc.confirm("alice", t0_).error, "nothing to confirm: no reload is awaiting confirmation");
+  EXPECT_EQ(svc.confirm("alice", t0_).error,
+            "nothing to confirm: no reload is awaiting confirmation");
 }
 
 TEST_F(PolicyServiceTest, PendingConfirmationSurvivesRestart) {
@@ -197,7 +198,8 @@ TEST_F(PolicyServiceTest, GatewayUnreachableIsAnError) {
   write("name: two\n");
   auto out = svc.apply("alice", std::nullopt, t0_);
   EXPECT_FALSE(out.ok);
-  EXPECT_EQ(out.error, "policy accepted and saved, but the gateway could not be told to reload: gateway down");
+  EXPECT_EQ(out.error,
+            "policy accepted and saved, but the gateway could not be told to reload: gateway down");
 }
 
 TEST(GatewayReload, RefusesMissingAndStalePidfiles) {

@@ -16,8 +16,9 @@ Event violation() {
   Event e;
   e.type = EventType::PhysicalIsolation;
   e.time = system_clock::time_point(milliseconds(1795687200123));  // 2026-11-26T10:00:00.123Z
-  e.fields = {{"from_zone", "intranet"}, {"to_zone", "extranet"}, {"src", "10.10.1.5"},
-              {"dst", "10.20.1.9"},      {"proto", "tcp"},        {"sport", "40000"},
+  e.fields = {{"from_zone", "intranet"}, {"to_zone", "extranet"},
+              {"src", "10.10.1.5"},      {"dst", "10.20.1.9"},
+              {"proto", "tcp"},          {"sport", "40000"},
               {"dport", "445"},          {"rule", ""}};
   e.message = "blocked intranet -> extranet";
   return e;

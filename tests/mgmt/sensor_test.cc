@@ -33,16 +33,17 @@ TEST(Sensor, FindingsBecomeIsolationBreachEvents) {
 }
 
 TEST(Sensor, ThrowingInspectorIsCountedNotFatal) {
-  Sensor s("tap0", [](int, const uint8_t*, size_t) -> std::optional<Event> { throw 1; },
-           [](Event) {});
+  Sensor s(
+      "tap0", [](int, const uint8_t*, size_t) -> std::optional<Event> { throw 1; }, [](Event) {});
   const uint8_t f[] = {1};
   s.handleFrame(1, f, 1);
   EXPECT_EQ(s.stats().errors, 1u);
 }
 
 TEST(Sensor, MissingInterfaceIsAClearError) {
-  Sensor s("isogate-no-such-if0", [](int, const uint8_t*, size_t) { return std::optional<Event>(); },
-           [](Event) {});
+  Sensor s(
+      "isogate-no-such-if0", [](int, const uint8_t*, size_t) { return std::optional<Event>(); },
+      [](Event) {});
   std::string err;
   EXPECT_FALSE(s.start(err));
   EXPECT_EQ(err.rfind("sensor isogate-no-such-if0: ", 0), 0u) << err;
@@ -77,7 +78,8 @@ std::vector<uint8_t> frame(std::array<uint8_t, 4> src, std::array<uint8_t, 4> ds
 }
 
 TEST(SegmentInspector, ExtranetAddressOnTheIntranetSegmentIsABreach) {
-  auto build = policy::buildPolicyFile(std::string(ISOGATE_SOURCE_DIR) + "/configs/tianjin-egov-boundary.yaml");
+  auto build = policy::buildPolicyFile(std::string(ISOGATE_SOURCE_DIR) +
+                                       "/configs/tianjin-egov-boundary.yaml");
   ASSERT_TRUE(build.ok());
   SegmentInspector insp("intra-tap", "intranet");
   std::string err;
@@ -96,14 +98,17 @@ TEST(SegmentInspector, ExtranetAddressOnTheIntranetSegmentIsABreach) {
   EXPECT_EQ(*e->field("dport"), "445");
   EXPECT_EQ(*e->field("seen_zone"), "extranet");
   EXPECT_EQ(*e->field("policy"), build.compiled->digest);
-  EXPECT_EQ(e->message, "isolation breach on the intranet segment (intra-tap): extranet address 10.20.1.9 seen");
+  EXPECT_EQ(
+      e->message,
+      "isolation breach on the intranet segment (intra-tap): extranet address 10.20.1.9 seen");
   // Garbage never crashes.
   const uint8_t junk[] = {0x45, 0, 0xff};
   EXPECT_FALSE(insp.inspect(1, junk, sizeof(junk)));
 }
 
 TEST(SegmentInspector, UnknownZoneIsReported) {
-  auto build = policy::buildPolicyFile(std::string(ISOGATE_SOURCE_DIR) + "/configs/tianjin-egov-boundary.yaml");
+  auto build = policy::buildPolicyFile(std::string(ISOGATE_SOURCE_DIR) +
+                                       "/configs/tianjin-egov-boundary.yaml");
   ASSERT_TRUE(build.ok());
   SegmentInspector insp("tap", "nowhere");
   std::string err;

@@ -2,13 +2,12 @@
 // a unix socket: exact bytes, RFC 6587 framing, buffering while the receiver is
 // down, and the loss report when it returns.
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <atomic>
 #include <cstring>
@@ -131,8 +130,10 @@ TEST(SyslogTransport, UdpDeliversExactMessages) {
   ASSERT_GE(rx, 0);
   SyslogDestination d(url("udp://127.0.0.1:" + std::to_string(portOf(rx))), fastLimits(), {});
   d.start();
-  for (int i = 0; i < 3; ++i) ASSERT_TRUE(d.enqueue("<165>1 - - isogate - AUDIT - m" + std::to_string(i)));
-  for (int i = 0; i < 3; ++i) EXPECT_EQ(recvDatagram(rx), "<165>1 - - isogate - AUDIT - m" + std::to_string(i));
+  for (int i = 0; i < 3; ++i)
+    ASSERT_TRUE(d.enqueue("<165>1 - - isogate - AUDIT - m" + std::to_string(i)));
+  for (int i = 0; i < 3; ++i)
+    EXPECT_EQ(recvDatagram(rx), "<165>1 - - isogate - AUDIT - m" + std::to_string(i));
   d.stop();
   EXPECT_EQ(d.stats().sent, 3u);
   ::close(rx);
@@ -217,7 +218,8 @@ TEST(SyslogTransport, SlowDestinationDoesNotBlockEnqueue) {
   d.start();
   std::string big(400, 'x');
   int accepted = 0;
-  for (int i = 0; i < 100000; ++i) accepted += d.enqueue(big) ? 1 : 0;  // 40 MB: more than any socket buffer
+  for (int i = 0; i < 100000; ++i)
+    accepted += d.enqueue(big) ? 1 : 0;  // 40 MB: more than any socket buffer
   auto s = d.stats();
   EXPECT_EQ(s.dropped + static_cast<uint64_t>(accepted), 100000u);
   EXPECT_LE(s.queuedBytes, 1000u);
