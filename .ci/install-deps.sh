@@ -8,7 +8,9 @@ packages=(
   libdpdk-dev dpdk libnftnl-dev libmnl-dev libnetfilter-log-dev libpcap-dev libyaml-cpp-dev
   libspdlog-dev libfmt-dev libgtest-dev libgmock-dev libgraphviz-dev graphviz libssl-dev nlohmann-json3-dev
   # runtime and end-to-end tests
-  nftables iproute2 iputils-ping netcat-openbsd python3 python3-scapy tcpdump tcpreplay rsyslog procps
+  nftables iproute2 iputils-ping netcat-openbsd python3 python3-scapy tcpdump tcpreplay rsyslog procps ethtool
+  # benchmarks: dpdk-testpmd (the ceiling the DPDK gateway is measured against)
+  dpdk-dev
 )
 missing=()
 for p in "${packages[@]}"; do

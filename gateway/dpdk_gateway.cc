@@ -195,8 +195,10 @@ int runDpdkGateway(const policy::GatewayConfig& original, const DpdkRunOptions& 
   }
   const uint64_t idleTicks =
       options.untilIdle ? static_cast<uint64_t>(options.idleSeconds * static_cast<double>(rte_get_tsc_hz())) : 0;
+  const uint64_t launchedAt = rte_rdtsc();
   const int sig = control.run(signalFd, idleTicks);
   backend.stopWorkers();
+  const double seconds = static_cast<double>(rte_rdtsc() - launchedAt) / static_cast<double>(rte_get_tsc_hz());
   control.finish();
   if (options.untilIdle) {
     DemoReport report;
@@ -206,7 +208,16 @@ int runDpdkGateway(const policy::GatewayConfig& original, const DpdkRunOptions& 
     auto running = loader.current();
     printSummary(stdout, backend, running.get(), report);
   } else {
-    std::fprintf(stderr, "isogate-gw: stopping on signal %d; the DPDK ports stop forwarding\n", sig);
+    const auto t = backend.dataplane().totals();
+    uint64_t dropped = 0;
+    for (uint64_t d : t.drops) dropped += d;
+    std::fprintf(stderr,
+                 "isogate-gw: stopping on signal %d; the DPDK ports stop forwarding. %llu packets received, %llu "
+                 "forwarded, %llu transmitted, %llu dropped, %llu refused by a device, in %.3f s (%.3f Mpps received)\n",
+                 sig, static_cast<unsigned long long>(t.rx), static_cast<unsigned long long>(t.forwarded),
+                 static_cast<unsigned long long>(t.tx), static_cast<unsigned long long>(dropped),
+                 static_cast<unsigned long long>(backend.txRefused()), seconds,
+                 seconds > 0 ? static_cast<double>(t.rx) / seconds / 1e6 : 0.0);
   }
   backend.shutdown();
   if (signalFd >= 0) close(signalFd);

@@ -38,6 +38,10 @@ bool DpdkPorts::open(const std::vector<PortSpec>& specs, unsigned queues, std::s
   unsigned want = static_cast<unsigned>(specs.size()) * queues * (kRxDescriptors + kTxDescriptors) +
                   (queues + 1) * (kPoolCache + 256);
   unsigned mbufs = 8191;
+  for (const auto& spec : specs) {
+    // net_pcap with infinite_rx keeps the whole capture in mbufs of this pool (benchmarks).
+    if (spec.device.find("infinite_rx=1") != std::string::npos) want += 131072;
+  }
   while (mbufs < want) mbufs = mbufs * 2 + 1;
   pool_ = rte_pktmbuf_pool_create("isogate_mbufs", mbufs, kPoolCache, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
   if (!pool_) {
