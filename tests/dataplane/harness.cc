@@ -121,7 +121,7 @@ rte_mbuf* toMbuf(const Bytes& frame) {
   if (!m) throw std::runtime_error("mempool empty");
   char* p = rte_pktmbuf_append(m, static_cast<uint16_t>(frame.size()));
   if (!p) throw std::runtime_error("frame too large");
-  std::memcpy(p, frame.data(), frame.size());
+  if (!frame.empty()) std::memcpy(p, frame.data(), frame.size());
   return m;
 }
 
