@@ -162,7 +162,7 @@ std::vector<NftMatch> protoMatches(const ProtoPiece& piece) {
 // Up to this many address alternatives (src x dst prefixes) of a rule become
 // separate nft rules; beyond that a side becomes one anonymous set. A set costs the kernel far more to create than a
 // few rules (measured: docs/PERFORMANCE.md), and most rules list few networks.
-constexpr size_t kMaxExpandedPrefixes = 4;
+constexpr size_t kMaxExpandedPrefixes = 16;
 
 // The address part of a rule for one family: nullopt when the rule cannot
 // match this family at all; else the alternatives (each one nft rule's

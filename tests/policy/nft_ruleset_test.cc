@@ -149,7 +149,7 @@ TEST(NftRuleset, RuleAddressesSplitByFamily) {
   const auto& portal = chain(rs, "pair_extranet_portal");
   ASSERT_EQ(portal.rules.size(), 4u);
   EXPECT_EQ(portal.rules[2].comment, "agencies-to-portal");
-  EXPECT_EQ(portal.rules[2].matches[2].values.size(), 5u);  // more than 4 networks: one anonymous set
+  EXPECT_EQ(portal.rules[2].matches[2].values.size(), 20u);  // more than 16 networks: one anonymous set
   EXPECT_EQ(backup[0]->matches[2].field, NftField::Daddr4);
   EXPECT_EQ(backup[2]->matches[2].field, NftField::Daddr6);
 }
@@ -255,7 +255,7 @@ TEST(NftRuleset, RuleCountMatchesTermsFamiliesAndPieces) {
   NftBuildOptions o;
   EXPECT_EQ(nftRulesForPolicyRule(p.rules[2], o), 2u);  // dns: udp + tcp
   EXPECT_EQ(nftRulesForPolicyRule(p.rules[3], o), 2u);  // v6 only, two networks
-  EXPECT_EQ(nftRulesForPolicyRule(p.rules[8], o), 1u);  // five networks: one set
+  EXPECT_EQ(nftRulesForPolicyRule(p.rules[8], o), 1u);  // twenty networks: one set
   EXPECT_EQ(nftRulesForPolicyRule(p.rules[4], o), 4u);
   MatchTerm mixed;  // protocols 0-255 with ports: tcp and udp get their own piece
   mixed.portFirst = mixed.portLast = 80;

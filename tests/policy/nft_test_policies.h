@@ -94,8 +94,8 @@ inline CompiledPolicy smallPolicy() {
   rule("extranet-internal-ssh", 1, 1, {tcpPort(22, 22)}, Action::Deny);
   {
     auto* r = rule("agencies-to-portal", 1, 2, {tcpPort(443, 443)}, Action::Allow);
-    r->src = {pfx("10.20.1.0/24"), pfx("10.20.3.0/24"), pfx("10.20.5.0/24"), pfx("10.20.7.0/24"),
-              pfx("10.20.9.0/24")};  // more than 4: an anonymous set
+    for (int i = 1; i < 40; i += 2)  // 20 networks, more than 16: an anonymous set
+      r->src.push_back(pfx(("10.20." + std::to_string(i) + ".0/24").c_str()));
   }
   return p;
 }
