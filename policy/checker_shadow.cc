@@ -1,6 +1,7 @@
 #include "policy/checker_shadow.h"
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <string>
 #include <unordered_map>
@@ -33,11 +34,12 @@ void addTerms(const std::vector<ServiceTerm>& terms, std::vector<Span>& out) {
 }
 
 Services normalise(const Rule& rule,
-                   const std::unordered_map<std::string, const Service*>& byName) {
+                   const std::unordered_map<std::string, const Service*>& byName,
+                   std::vector<Span>& raw) {
   Services s;
   if (rule.anyService) return s;
   s.any = false;
-  std::vector<Span> raw;
+  raw.clear();
   for (const auto& ref : rule.services) {
     if (ref.name.empty()) {
       addTerms(ref.inlineTerms, raw);
@@ -112,17 +114,151 @@ bool scheduleCovers(const std::optional<Schedule>& earlier, const std::optional<
   return false;
 }
 
-struct Bucket {
-  std::vector<uint32_t> broad;  // any-service or wide rules: always candidates
-  std::unordered_map<uint32_t, std::vector<uint32_t>> narrow;  // (proto, value) -> rules
+// Rule indexes in ascending order (rules are indexed as they are visited).
+using List = std::vector<uint32_t>;
+using Lists = std::vector<const List*>;
+
+// The prefix a covering rule's networks must contain: the later rule's first
+// network, or the first network of its zone when it names the whole zone.
+// nullptr when only a whole-zone earlier rule can cover (zone `any`).
+const Prefix* probeOf(const std::vector<Located<Prefix>>& networks, const Zone& zone) {
+  if (!networks.empty()) return &networks.front().value;
+  if (zone.isAny || zone.networks.empty()) return nullptr;
+  return &zone.networks.front().value;
+}
+
+struct PrefixKey {
+  U128 base;
+  uint8_t length;
+  Family family;
+  friend bool operator==(const PrefixKey&, const PrefixKey&) = default;
+};
+
+struct PrefixKeyHash {
+  size_t operator()(const PrefixKey& k) const {
+    uint64_t h = static_cast<uint64_t>(k.base) ^ (static_cast<uint64_t>(k.base >> 64) * 0x9e3779b97f4a7c15ULL);
+    h ^= (uint64_t{k.length} << 8 | static_cast<uint8_t>(k.family)) * 0xc2b2ae3d27d4eb4fULL;
+    h *= 0xff51afd7ed558ccdULL;
+    return static_cast<size_t>(h ^ (h >> 32));
+  }
+};
+
+// Earlier rules by the networks of one side: a rule covers a later one on that
+// side only if it names the whole zone or one of its networks contains the probe.
+class SideIndex {
+ public:
+  void add(const std::vector<Located<Prefix>>& networks, uint32_t id) {
+    if (networks.empty()) {
+      whole_.push_back(id);
+      return;
+    }
+    for (const auto& n : networks) {
+      List& list = byPrefix_[PrefixKey{n.value.base, n.value.length, n.value.family}];
+      if (list.empty() || list.back() != id) list.push_back(id);
+      lengths(n.value.family)[n.value.length] = true;
+    }
+  }
+
+  // Appends the lists that hold every possible cover; gives up (returns
+  // `limit`) as soon as they reach `limit` rules, another index being better.
+  size_t candidates(const Prefix* probe, size_t limit, Lists& out) const {
+    size_t total = whole_.size();
+    if (total >= limit) return limit;
+    if (total) out.push_back(&whole_);
+    if (!probe) return total;
+    const auto& present = lengths(probe->family);
+    for (int len = 0; len <= probe->length; ++len) {
+      if (!present[static_cast<size_t>(len)]) continue;
+      const auto it = byPrefix_.find(PrefixKey{probe->base & prefixMask(probe->family, len),
+                                               static_cast<uint8_t>(len), probe->family});
+      if (it == byPrefix_.end()) continue;
+      total += it->second.size();
+      if (total >= limit) return limit;
+      out.push_back(&it->second);
+    }
+    return total;
+  }
+
+ private:
+  using Lengths = std::array<bool, 256>;
+  Lengths& lengths(Family f) { return f == Family::V4 ? v4_ : v6_; }
+  const Lengths& lengths(Family f) const { return f == Family::V4 ? v4_ : v6_; }
+
+  List whole_;
+  std::unordered_map<PrefixKey, List, PrefixKeyHash> byPrefix_;
+  Lengths v4_{}, v6_{};
 };
 
 constexpr size_t kNarrowWidth = 64;
 
 uint32_t spanKey(uint8_t proto, uint16_t value) { return (uint32_t{proto} << 16) | value; }
 
+// Earlier rules by service: any-service rules, wide ones, and narrow ones by
+// each (protocol, port/type) they hold; a narrow rule covers a later one only
+// if it holds the later rule's first key.
+class ServiceIndex {
+ public:
+  void add(const Services& s, uint32_t id) {
+    if (s.any) {
+      any_.push_back(id);
+    } else if (s.width > kNarrowWidth) {
+      wide_.push_back(id);
+    } else {
+      for (const auto& sp : s.spans)
+        for (uint32_t v = sp.lo; v <= sp.hi; ++v)
+          narrow_[spanKey(sp.proto, static_cast<uint16_t>(v))].push_back(id);
+    }
+  }
+
+  size_t candidates(const Services& later, size_t limit, Lists& out) const {
+    size_t total = any_.size();
+    if (total >= limit) return limit;
+    if (total) out.push_back(&any_);
+    if (later.any) return total;
+    total += wide_.size();
+    if (total >= limit) return limit;
+    if (!wide_.empty()) out.push_back(&wide_);
+    const auto it = narrow_.find(spanKey(later.spans[0].proto, later.spans[0].lo));
+    if (it != narrow_.end()) {
+      total += it->second.size();
+      if (total >= limit) return limit;
+      out.push_back(&it->second);
+    }
+    return total;
+  }
+
+ private:
+  List any_, wide_;
+  std::unordered_map<uint32_t, List> narrow_;
+};
+
+// The earlier rules of one zone pair whose from/to sides are both explicit,
+// or one or both the whole zone. Each class is indexed three ways; a query uses
+// whichever index yields the fewest candidates (for a whole-zone side, the side
+// index degenerates to all rules of the class and is never the best).
+struct Class {
+  List all;
+  SideIndex from, to;
+  ServiceIndex services;
+};
+
+struct Bucket {
+  std::array<Class, 4> classes;  // bit 0: from is the whole zone, bit 1: to is
+};
+
+constexpr size_t kScanAll = 16;  // below it, scanning beats looking candidates up
+
 std::string ruleLabel(const Rule& r, size_t index) {
-  return r.name.empty() ? "#" + std::to_string(index + 1) : "'" + r.name + "'";
+  std::string label;
+  if (r.name.empty()) {
+    label += '#';
+    label += std::to_string(index + 1);
+  } else {
+    label += '\'';
+    label += r.name;
+    label += '\'';
+  }
+  return label;
 }
 
 }  // namespace
@@ -133,16 +269,20 @@ void warnShadowedRules(const Policy& policy, const std::vector<RuleFacts>& facts
   for (const auto& s : policy.services) byName.emplace(s.name, &s);
   std::vector<Services> services(policy.rules.size());
   std::unordered_map<uint64_t, Bucket> buckets;
+  std::vector<Span> raw;
+  Lists chosen, trial;
 
   for (size_t i = 0; i < policy.rules.size() && i < facts.size(); ++i) {
     if (!facts[i].ok) continue;
     const Rule& rule = policy.rules[i];
-    services[i] = normalise(rule, byName);
+    services[i] = normalise(rule, byName, raw);
     const Services& mine = services[i];
     if (!mine.any && mine.spans.empty()) continue;  // only broken references: nothing to compare
     Bucket& bucket = buckets[(uint64_t(uint32_t(facts[i].from)) << 32) | uint32_t(facts[i].to)];
     const Zone& fromZone = policy.zones[static_cast<size_t>(facts[i].from)];
     const Zone& toZone = policy.zones[static_cast<size_t>(facts[i].to)];
+    const Prefix* fromProbe = probeOf(rule.from.networks, fromZone);
+    const Prefix* toProbe = probeOf(rule.to.networks, toZone);
 
     auto covers = [&](uint32_t j) {
       const Rule& e = policy.rules[j];
@@ -151,19 +291,39 @@ void warnShadowedRules(const Policy& policy, const std::vector<RuleFacts>& facts
              networksCover(e.to.networks, rule.to.networks, toZone) &&
              scheduleCovers(e.schedule, rule.schedule);
     };
-    int budget = kShadowCandidateBudget;
+    // The first covering earlier rule: every index list is ascending, so each
+    // scan stops at its first cover or at the best found so far.
     int64_t best = -1;
-    auto consider = [&](const std::vector<uint32_t>& list) {
+    auto scan = [&](const List& list) {
       for (const uint32_t j : list) {
-        if (budget-- <= 0 || (best >= 0 && j >= best)) return;
-        if (covers(j)) best = j;
+        if (best >= 0 && j >= best) return;
+        if (covers(j)) {
+          best = j;
+          return;
+        }
       }
     };
-    consider(bucket.broad);
-    // A narrow earlier rule can only cover this one if it holds its first port/type.
-    if (!mine.any && !mine.spans.empty()) {
-      const auto it = bucket.narrow.find(spanKey(mine.spans[0].proto, mine.spans[0].lo));
-      if (it != bucket.narrow.end()) consider(it->second);
+    for (const Class& c : bucket.classes) {
+      if (c.all.empty() || (best >= 0 && c.all.front() >= best)) continue;
+      if (c.all.size() <= kScanAll) {
+        scan(c.all);
+        continue;
+      }
+      size_t fewest = c.all.size();
+      chosen.clear();
+      chosen.push_back(&c.all);
+      auto tryIndex = [&](auto&& lookup) {
+        trial.clear();
+        const size_t n = lookup(fewest, trial);
+        if (n < fewest) {
+          fewest = n;
+          chosen.swap(trial);
+        }
+      };
+      tryIndex([&](size_t limit, Lists& out) { return c.services.candidates(mine, limit, out); });
+      tryIndex([&](size_t limit, Lists& out) { return c.from.candidates(fromProbe, limit, out); });
+      tryIndex([&](size_t limit, Lists& out) { return c.to.candidates(toProbe, limit, out); });
+      for (const List* list : chosen) scan(*list);
     }
     if (best >= 0) {
       const Rule& e = policy.rules[static_cast<size_t>(best)];
@@ -173,13 +333,11 @@ void warnShadowedRules(const Policy& policy, const std::vector<RuleFacts>& facts
     }
 
     const auto id = static_cast<uint32_t>(i);
-    if (mine.any || mine.width > kNarrowWidth) {
-      bucket.broad.push_back(id);
-    } else {
-      for (const auto& sp : mine.spans)
-        for (uint32_t v = sp.lo; v <= sp.hi; ++v)
-          bucket.narrow[spanKey(sp.proto, static_cast<uint16_t>(v))].push_back(id);
-    }
+    Class& c = bucket.classes[(rule.from.networks.empty() ? 1 : 0) | (rule.to.networks.empty() ? 2 : 0)];
+    c.all.push_back(id);
+    c.from.add(rule.from.networks, id);
+    c.to.add(rule.to.networks, id);
+    c.services.add(mine, id);
   }
 }
 

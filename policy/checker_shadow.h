@@ -1,6 +1,6 @@
 // The shadowed-rule warning of the checker: a rule that an earlier rule of the
 // same from/to zones covers completely (networks, services and time) can never
-// match. Indexed by zone pair and port so 100k-rule policies check quickly.
+// match. Indexed by zone pair, endpoint networks and ports so 100k-rule policies check quickly.
 #pragma once
 
 #include <vector>
@@ -17,10 +17,8 @@ struct RuleFacts {
   bool ok = false;
 };
 
-// Candidate earlier rules examined per rule at most; beyond it a shadowing
-// rule may go unreported (a warning only), never a wrong warning.
-inline constexpr int kShadowCandidateBudget = 2000;
-
+// Warns, in rule order, for every rule that an earlier rule of the same zone
+// pair covers, naming the first (lowest-numbered) such earlier rule.
 void warnShadowedRules(const Policy& policy, const std::vector<RuleFacts>& facts,
                        Diagnostics& diags);
 
