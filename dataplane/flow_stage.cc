@@ -12,7 +12,8 @@ using namespace wire;
 bool tracked(const PacketMeta& md, bool v6) noexcept {
   if (md.proto == kProtoTcp || md.proto == kProtoUdp) return true;
   if (md.proto == (v6 ? kProtoIcmpv6 : kProtoIcmp)) {
-    return md.hasIcmp && (v6 ? (md.icmpType == 128 || md.icmpType == 129) : (md.icmpType == 8 || md.icmpType == 0));
+    return md.hasIcmp && (v6 ? (md.icmpType == 128 || md.icmpType == 129)
+                             : (md.icmpType == 8 || md.icmpType == 0));
   }
   return md.proto != kProtoIcmp && md.proto != kProtoIcmpv6;
 }
@@ -132,7 +133,8 @@ void FlowStage::related(Burst& b, int i) noexcept {
   if (md.icmpError) {
     FlowKey key;
     bool lo;
-    makeFlowKey(v6, md.innerProto, md.innerSrc, md.innerDst, md.innerSport, md.innerDport, &key, &lo);
+    makeFlowKey(v6, md.innerProto, md.innerSrc, md.innerDst, md.innerSport, md.innerDport, &key,
+                &lo);
     const int32_t p = ctx_.flows.lookup(key);
     if (p >= 0 && ctx_.flows.entry(p).expires > b.now &&
         ctx_.flows.entry(p).generation == b.tables->generation()) {

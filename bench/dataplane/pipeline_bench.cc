@@ -13,9 +13,9 @@
 
 #include <algorithm>
 #include <chrono>
-#include <ctime>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <random>
 #include <sstream>
 #include <string>
@@ -34,7 +34,8 @@ policy::Prefix pfx(const char* s) { return *policy::parsePrefix(s); }
 std::shared_ptr<const policy::CompiledPolicy> makePolicy(size_t rules) {
   auto p = std::make_shared<policy::CompiledPolicy>();
   p->name = "bench";
-  p->zones = {{"portal", policy::Level::Public, false, true}, {"internet", policy::Level::Public, true, true}};
+  p->zones = {{"portal", policy::Level::Public, false, true},
+              {"internet", policy::Level::Public, true, true}};
   p->prefixes4 = {{pfx("172.16.30.0/24"), 0}};
   p->anyZone = 1;
   p->matrix = {policy::PairKind::Intra, policy::PairKind::Logical, policy::PairKind::Logical,
@@ -72,8 +73,16 @@ std::shared_ptr<const policy::CompiledPolicy> makePolicy(size_t rules) {
 
 DataplaneConfig makeConfig(uint32_t flowCapacity) {
   DataplaneConfig c;
-  c.ports.push_back({"inet0", "internet", false, {2, 0, 0, 0, 0, 1}, {{*policy::parseAddress("198.18.0.1"), 15}}});
-  c.ports.push_back({"portal0", "portal", false, {2, 0, 0, 0, 0, 2}, {{*policy::parseAddress("172.16.30.1"), 24}}});
+  c.ports.push_back({"inet0",
+                     "internet",
+                     false,
+                     {2, 0, 0, 0, 0, 1},
+                     {{*policy::parseAddress("198.18.0.1"), 15}}});
+  c.ports.push_back({"portal0",
+                     "portal",
+                     false,
+                     {2, 0, 0, 0, 0, 2},
+                     {{*policy::parseAddress("172.16.30.1"), 24}}});
   c.flowCapacity = flowCapacity;
   return c;
 }
@@ -103,8 +112,9 @@ std::vector<uint8_t> frame(uint32_t src, uint16_t sport, uint8_t flags) {
 }
 
 struct Result {
-  double mpps = 0, cycles = 0;  // wall clock (TSC): what a dedicated core would see if never preempted
-  double cpuMpps = 0;           // per second of this thread's CPU time: robust on a shared, loaded machine
+  double mpps = 0,
+         cycles = 0;   // wall clock (TSC): what a dedicated core would see if never preempted
+  double cpuMpps = 0;  // per second of this thread's CPU time: robust on a shared, loaded machine
 };
 
 double threadCpuSeconds() {
@@ -114,8 +124,8 @@ double threadCpuSeconds() {
 }
 
 // Runs `frames` (one per flow, shuffled) through worker 0 for about `seconds`.
-Result run(Dataplane& dp, rte_mempool* pool, const std::vector<std::vector<uint8_t>>& frames, double seconds,
-           bool pipeline, uint64_t* forwardedOut) {
+Result run(Dataplane& dp, rte_mempool* pool, const std::vector<std::vector<uint8_t>>& frames,
+           double seconds, bool pipeline, uint64_t* forwardedOut) {
   // Like a PMD, recycle a small set of mbufs (cache resident); the frames cycle over all flows.
   const size_t n = frames.size();
   std::vector<rte_mbuf*> mbufs(std::min<size_t>(n, 1024));
@@ -200,16 +210,17 @@ int main(int argc, char** argv) {
   }
   char prefix[64];
   std::snprintf(prefix, sizeof prefix, "--file-prefix=igbench%d", static_cast<int>(getpid()));
-  const char* eal[] = {"bench", "--no-huge", "-m", "4096", "--no-pci", "--no-shconf", "-l", "0",
-                       prefix, "--log-level=3"};
+  const char* eal[] = {"bench",       "--no-huge", "-m", "4096", "--no-pci",
+                       "--no-shconf", "-l",        "0",  prefix, "--log-level=3"};
   std::vector<char*> ea;
   for (const char* s : eal) ea.push_back(const_cast<char*>(s));
   if (rte_eal_init(static_cast<int>(ea.size()), ea.data()) < 0) {
     std::fprintf(stderr, "rte_eal_init failed\n");
     return 2;
   }
-  rte_mempool* pool = rte_pktmbuf_pool_create("bench", static_cast<unsigned>(std::max<size_t>(flows, 4096) + 4096),
-                                              256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+  rte_mempool* pool =
+      rte_pktmbuf_pool_create("bench", static_cast<unsigned>(std::max<size_t>(flows, 4096) + 4096),
+                              256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
   if (!pool) {
     std::fprintf(stderr, "mempool failed\n");
     return 2;
@@ -228,18 +239,23 @@ int main(int argc, char** argv) {
   std::vector<std::vector<uint8_t>> shuffledAcks;
   for (size_t i : order) shuffledAcks.push_back(acks[i]);
 
-  std::printf("flows=%zu, 64-byte TCP frames, bursts of %u, 1 lcore, TSC %.2f GHz\n", flows, kBurstSize,
-              rte_get_tsc_hz() / 1e9);
+  std::printf("flows=%zu, 64-byte TCP frames, bursts of %u, 1 lcore, TSC %.2f GHz\n", flows,
+              kBurstSize, rte_get_tsc_hz() / 1e9);
   {
     std::string error;
     auto dp = Dataplane::create(makeConfig(static_cast<uint32_t>(flows * 2)), &error);
     dp->installPolicy(makePolicy(1), {}, &error);
     const Result copy = run(*dp, pool, shuffledAcks, seconds, false, nullptr);
-    std::printf("frame restore only (baseline loop): %.1f Mpps wall, %.1f Mpps per CPU-second, %.1f cycles/packet\n",
-                copy.mpps, copy.cpuMpps, copy.cycles);
+    std::printf(
+        "frame restore only (baseline loop): %.1f Mpps wall, %.1f Mpps per CPU-second, %.1f "
+        "cycles/packet\n",
+        copy.mpps, copy.cpuMpps, copy.cycles);
   }
-  std::printf("| rules | ACL build s | established Mpps (wall) | established Mpps (per CPU-s) | cycles/pkt (wall) "
-              "| new-flow Mpps (per CPU-s) | new-flow cycles/pkt (wall) | forwarded |\n|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+  std::printf(
+      "| rules | ACL build s | established Mpps (wall) | established Mpps (per CPU-s) | cycles/pkt "
+      "(wall) "
+      "| new-flow Mpps (per CPU-s) | new-flow cycles/pkt (wall) | forwarded "
+      "|\n|---:|---:|---:|---:|---:|---:|---:|---:|\n");
   for (size_t rules : ruleCounts) {
     std::string error;
     auto dp = Dataplane::create(makeConfig(static_cast<uint32_t>(flows * 2)), &error);
@@ -247,19 +263,22 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "create: %s\n", error.c_str());
       return 2;
     }
-    dp->neighbours().learn(false, 0xac101e0a, std::array<uint8_t, 6>{2, 0, 0, 0, 0, 0x30}.data(), rte_rdtsc() + (1ull << 40));
+    dp->neighbours().learn(false, 0xac101e0a, std::array<uint8_t, 6>{2, 0, 0, 0, 0, 0x30}.data(),
+                           rte_rdtsc() + (1ull << 40));
     const auto t0 = std::chrono::steady_clock::now();
     if (!dp->installPolicy(makePolicy(rules), {}, &error)) {
       std::fprintf(stderr, "install: %s\n", error.c_str());
       return 2;
     }
-    const double build = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double build =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     // New flows: every SYN is a first packet (classifier + insert) into an empty table.
     const Result fresh = run(*dp, pool, syns, std::min(seconds, 0.05), true, nullptr);
     uint64_t forwarded = 0;
     const Result est = run(*dp, pool, shuffledAcks, seconds, true, &forwarded);
-    std::printf("| %zu | %.2f | %.2f | %.2f | %.0f | %.2f | %.0f | %lu |\n", rules, build, est.mpps, est.cpuMpps,
-                est.cycles, fresh.cpuMpps, fresh.cycles, static_cast<unsigned long>(forwarded));
+    std::printf("| %zu | %.2f | %.2f | %.2f | %.0f | %.2f | %.0f | %lu |\n", rules, build, est.mpps,
+                est.cpuMpps, est.cycles, fresh.cpuMpps, fresh.cycles,
+                static_cast<unsigned long>(forwarded));
   }
   {
     const size_t before = heapInUse();
@@ -267,8 +286,9 @@ int main(int argc, char** argv) {
     auto dp = Dataplane::create(makeConfig(1u << 20), &error);
     const size_t after = heapInUse();
     const size_t entries = (static_cast<size_t>(1) << 20) * sizeof(FlowEntry);
-    std::printf("memory for a 1M-flow table: %.1f MiB DPDK heap (rte_hash) + %.1f MiB flow entries\n",
-                (after - before) / 1048576.0, entries / 1048576.0);
+    std::printf(
+        "memory for a 1M-flow table: %.1f MiB DPDK heap (rte_hash) + %.1f MiB flow entries\n",
+        (after - before) / 1048576.0, entries / 1048576.0);
   }
   rte_eal_cleanup();
   return 0;
