@@ -12,16 +12,22 @@ namespace isogate::dataplane {
 int eventTypeFor(DropReason r) noexcept {
   using mgmt::EventType;
   switch (r) {
-    case DropReason::Malformed: return static_cast<int>(EventType::Malformed);
-    case DropReason::SpoofedSource: return static_cast<int>(EventType::SpoofedSource);
-    case DropReason::IsolationBreach: return static_cast<int>(EventType::IsolationBreach);
-    case DropReason::PhysicalIsolation: return static_cast<int>(EventType::PhysicalIsolation);
+    case DropReason::Malformed:
+      return static_cast<int>(EventType::Malformed);
+    case DropReason::SpoofedSource:
+      return static_cast<int>(EventType::SpoofedSource);
+    case DropReason::IsolationBreach:
+      return static_cast<int>(EventType::IsolationBreach);
+    case DropReason::PhysicalIsolation:
+      return static_cast<int>(EventType::PhysicalIsolation);
     case DropReason::LogicalIsolation:
     case DropReason::RuleDeny:
     case DropReason::IntraZoneDeny:
     case DropReason::NoZone:
-    case DropReason::FlowCut: return static_cast<int>(EventType::LogicalIsolation);
-    default: return -1;
+    case DropReason::FlowCut:
+      return static_cast<int>(EventType::LogicalIsolation);
+    default:
+      return -1;
   }
 }
 
@@ -31,7 +37,8 @@ void fillRecord(ViolationRecord& r, const Burst& b, int i, int type, const Worke
   const PacketMeta& md = b.meta[i];
   const bool v6 = md.l3 == L3Kind::Ipv6;
   const uint64_t dt = b.now > ctx.baseTsc ? b.now - ctx.baseTsc : 0;
-  r.unixNs = ctx.baseUnixNs + static_cast<uint64_t>(static_cast<unsigned __int128>(dt) * 1000000000u / ctx.hz);
+  r.unixNs = ctx.baseUnixNs +
+             static_cast<uint64_t>(static_cast<unsigned __int128>(dt) * 1000000000u / ctx.hz);
   wire::addrBytes(r.src, md.src, v6);
   wire::addrBytes(r.dst, md.dst, v6);
   r.rule = md.rule;
@@ -66,7 +73,8 @@ void AccountStage::process(Burst& b, TxBuffer& tx) noexcept {
       if (type >= 0) fillRecord(records[nrec++], b, i, type, ctx_);
     } else if (md.action == Action::Transmit && md.path != Path::Local) {
       bump(c.forwarded);
-      if (md.logFlow) fillRecord(records[nrec++], b, i, static_cast<int>(mgmt::EventType::FlowAllowed), ctx_);
+      if (md.logFlow)
+        fillRecord(records[nrec++], b, i, static_cast<int>(mgmt::EventType::FlowAllowed), ctx_);
     }
     if (t && md.srcZone != kNoZone && md.dstZone != kNoZone && md.path != Path::Local) {
       PairCounters& pc = t->pairCounter(ctx_.index, md.srcZone, md.dstZone);
@@ -85,8 +93,10 @@ void AccountStage::process(Burst& b, TxBuffer& tx) noexcept {
     rte_pktmbuf_free(m);
   }
   if (nrec > 0) {
-    const unsigned sent =
-        ctx_.events ? rte_ring_enqueue_burst_elem(ctx_.events, records, sizeof(ViolationRecord), nrec, nullptr) : 0;
+    const unsigned sent = ctx_.events
+                              ? rte_ring_enqueue_burst_elem(ctx_.events, records,
+                                                            sizeof(ViolationRecord), nrec, nullptr)
+                              : 0;
     if (sent < nrec) bump(c.eventsLost, nrec - sent);
   }
 }

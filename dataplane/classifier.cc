@@ -109,9 +109,12 @@ std::vector<rte_acl_field_def> defs4() {
 }
 
 std::vector<rte_acl_field_def> defs6() {
-  std::vector<rte_acl_field_def> d{def(RTE_ACL_FIELD_TYPE_BITMASK, 1, 0, 0, offsetof(AclKey6, proto))};
-  for (uint8_t i = 0; i < 4; ++i) d.push_back(def(RTE_ACL_FIELD_TYPE_MASK, 4, 1 + i, 1 + i, offsetof(AclKey6, src) + 4 * i));
-  for (uint8_t i = 0; i < 4; ++i) d.push_back(def(RTE_ACL_FIELD_TYPE_MASK, 4, 5 + i, 5 + i, offsetof(AclKey6, dst) + 4 * i));
+  std::vector<rte_acl_field_def> d{
+      def(RTE_ACL_FIELD_TYPE_BITMASK, 1, 0, 0, offsetof(AclKey6, proto))};
+  for (uint8_t i = 0; i < 4; ++i)
+    d.push_back(def(RTE_ACL_FIELD_TYPE_MASK, 4, 1 + i, 1 + i, offsetof(AclKey6, src) + 4 * i));
+  for (uint8_t i = 0; i < 4; ++i)
+    d.push_back(def(RTE_ACL_FIELD_TYPE_MASK, 4, 5 + i, 5 + i, offsetof(AclKey6, dst) + 4 * i));
   d.push_back(def(RTE_ACL_FIELD_TYPE_RANGE, 2, 9, 9, offsetof(AclKey6, dport)));
   d.push_back(def(RTE_ACL_FIELD_TYPE_RANGE, 2, 10, 9, offsetof(AclKey6, icmpType)));
   return d;
@@ -124,7 +127,8 @@ template <class R>
 rte_acl_ctx* makeContext(const std::vector<R>& rules, const std::vector<rte_acl_field_def>& defs,
                          std::string* error) {
   char name[RTE_ACL_NAMESIZE];
-  std::snprintf(name, sizeof name, "igacl%lu", static_cast<unsigned long>(contextSerial.fetch_add(1)));
+  std::snprintf(name, sizeof name, "igacl%lu",
+                static_cast<unsigned long>(contextSerial.fetch_add(1)));
   rte_acl_param param{};
   param.name = name;
   param.socket_id = SOCKET_ID_ANY;
@@ -199,7 +203,8 @@ bool Classifier::build(const policy::CompiledPolicy& policy, const std::vector<b
           a.data.userdata = static_cast<uint32_t>(i + 1);
           fillCommon(a.field, b, 9, 10);
           for (int k = 0; k < 4; ++k) {
-            const int sl = s.wildcard ? 0 : s.length - 32 * k, dl = d.wildcard ? 0 : d.length - 32 * k;
+            const int sl = s.wildcard ? 0 : s.length - 32 * k,
+                      dl = d.wildcard ? 0 : d.length - 32 * k;
             setMask32(a.field[1 + k], static_cast<uint32_t>(s.base >> (96 - 32 * k)), sl);
             setMask32(a.field[5 + k], static_cast<uint32_t>(d.base >> (96 - 32 * k)), dl);
           }
@@ -210,7 +215,8 @@ bool Classifier::build(const policy::CompiledPolicy& policy, const std::vector<b
   }
   const auto d4 = defs4(), d6 = defs6();
   for (size_t pair = 0; pair < rules4.size(); ++pair) {
-    const uint16_t from = static_cast<uint16_t>(pair / zones_), to = static_cast<uint16_t>(pair % zones_);
+    const uint16_t from = static_cast<uint16_t>(pair / zones_),
+                   to = static_cast<uint16_t>(pair % zones_);
     if (!rules4[pair].empty()) {
       if (!(ctx(from, to, false) = makeContext(rules4[pair], d4, error))) return false;
       aclRules_ += rules4[pair].size();
@@ -223,8 +229,8 @@ bool Classifier::build(const policy::CompiledPolicy& policy, const std::vector<b
   return true;
 }
 
-void Classifier::classify(uint16_t from, uint16_t to, bool v6, const uint8_t** keys, uint32_t* results,
-                          uint32_t n) const noexcept {
+void Classifier::classify(uint16_t from, uint16_t to, bool v6, const uint8_t** keys,
+                          uint32_t* results, uint32_t n) const noexcept {
   const rte_acl_ctx* c = ctx_[(from * zones_ + to) * 2 + v6];
   if (!c || rte_acl_classify(c, keys, results, n, 1) != 0) {
     for (uint32_t i = 0; i < n; ++i) results[i] = kNoMatch;

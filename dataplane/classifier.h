@@ -42,7 +42,8 @@ class Classifier {
 
   // active[i]: whether rule i takes part (its schedule is active). False with
   // *error when rte_acl fails (out of memory, ...).
-  bool build(const policy::CompiledPolicy& policy, const std::vector<bool>& active, std::string* error);
+  bool build(const policy::CompiledPolicy& policy, const std::vector<bool>& active,
+             std::string* error);
 
   // Results are rule indices or kNoMatch. keys are AclKey4 / AclKey6.
   void classify(uint16_t from, uint16_t to, bool v6, const uint8_t** keys, uint32_t* results,
@@ -51,7 +52,9 @@ class Classifier {
   size_t aclRuleCount() const { return aclRules_; }
 
  private:
-  rte_acl_ctx*& ctx(uint16_t from, uint16_t to, bool v6) { return ctx_[(from * zones_ + to) * 2 + v6]; }
+  rte_acl_ctx*& ctx(uint16_t from, uint16_t to, bool v6) {
+    return ctx_[(from * zones_ + to) * 2 + v6];
+  }
   std::vector<rte_acl_ctx*> ctx_;
   size_t zones_ = 0;
   size_t aclRules_ = 0;

@@ -75,7 +75,8 @@ void ClassifyStage::process(Burst& b) noexcept {
   for (int i = 0; i < b.count; ++i) {
     const PacketMeta& md = b.meta[i];
     if (b.live(i) && md.frag == FragKind::First) {
-      ctx_.frags.remember(b.isV6(i), md, {md.rule, md.srcZone, md.dstZone}, b.now + ctx_.timeouts.fragment);
+      ctx_.frags.remember(b.isV6(i), md, {md.rule, md.srcZone, md.dstZone},
+                          b.now + ctx_.timeouts.fragment);
     }
   }
 }

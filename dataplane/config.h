@@ -26,7 +26,7 @@ struct InterfaceAddress {
 // Port i of the data plane is ports[i]; the process maps it to a DPDK port id.
 struct PortConfig {
   std::string name;
-  std::string zone;  // zone name; must exist in every policy installed
+  std::string zone;      // zone name; must exist in every policy installed
   bool monitor = false;  // receive only: inspected, never transmits, never answers
   MacAddress mac{};
   std::vector<InterfaceAddress> addresses;
@@ -49,18 +49,19 @@ struct Timeouts {
   uint32_t icmp = 30;
   uint32_t other = 60;
   uint32_t fragment = 30;
-  uint32_t neighbour = 1200;     // learned MACs expire after this
-  uint32_t neighbourRetryMs = 1000;  // at most one ARP request / NS per unresolved next hop per interval
+  uint32_t neighbour = 1200;  // learned MACs expire after this
+  uint32_t neighbourRetryMs =
+      1000;  // at most one ARP request / NS per unresolved next hop per interval
 };
 
 struct DataplaneConfig {
   std::vector<PortConfig> ports;
   std::vector<RouteConfig> routes;
-  unsigned workers = 1;              // worker lcores; each owns its connection table
-  uint32_t flowCapacity = 65536;     // per worker; a full table denies new flows
-  uint32_t fragmentCapacity = 4096;  // per worker, fragment-tracking entries
-  uint32_t neighbourCapacity = 4096; // shared, direct mapped
-  uint32_t eventRingSize = 4096;     // per worker, power of two
+  unsigned workers = 1;               // worker lcores; each owns its connection table
+  uint32_t flowCapacity = 65536;      // per worker; a full table denies new flows
+  uint32_t fragmentCapacity = 4096;   // per worker, fragment-tracking entries
+  uint32_t neighbourCapacity = 4096;  // shared, direct mapped
+  uint32_t eventRingSize = 4096;      // per worker, power of two
   Timeouts timeouts;
   int socket = -1;  // NUMA socket for tables (SOCKET_ID_ANY)
 };

@@ -36,14 +36,15 @@ std::unique_ptr<Dataplane> Dataplane::create(const DataplaneConfig& config, std:
   const unsigned serial = instanceSerial.fetch_add(1);
   const uint64_t hz = rte_get_tsc_hz();
   const uint64_t baseTsc = rte_get_tsc_cycles();
-  const uint64_t baseNs = static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
-          .count());
+  const uint64_t baseNs =
+      static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count());
   const int socket = config.socket < 0 ? SOCKET_ID_ANY : config.socket;
   for (unsigned w = 0; w < workers; ++w) {
     rte_rcu_qsbr_thread_register(dp->rcu_, w);
-    auto worker = std::make_unique<Worker>(w, dp->topology_, *dp->neighbours_, dp->config_.fragmentCapacity,
-                                           dp->tables_, dp->rcu_);
+    auto worker = std::make_unique<Worker>(w, dp->topology_, *dp->neighbours_,
+                                           dp->config_.fragmentCapacity, dp->tables_, dp->rcu_);
     WorkerContext& ctx = worker->context();
     char name[RTE_RING_NAMESIZE];
     std::snprintf(name, sizeof name, "igct%u_%u", serial, w);
@@ -91,8 +92,9 @@ bool Dataplane::publish(std::unique_ptr<PolicyTables> next, RetiredPolicy* retir
   return true;
 }
 
-bool Dataplane::installPolicy(std::shared_ptr<const policy::CompiledPolicy> policy, const policy::LocalTime& now,
-                              std::string* error, RetiredPolicy* retired) {
+bool Dataplane::installPolicy(std::shared_ptr<const policy::CompiledPolicy> policy,
+                              const policy::LocalTime& now, std::string* error,
+                              RetiredPolicy* retired) {
   std::lock_guard<std::mutex> lock(control_);
   if (!policy) {
     *error = "no policy";
@@ -104,7 +106,8 @@ bool Dataplane::installPolicy(std::shared_ptr<const policy::CompiledPolicy> poli
   return publish(std::move(next), retired);
 }
 
-bool Dataplane::refreshSchedules(const policy::LocalTime& now, std::string* error, RetiredPolicy* retired) {
+bool Dataplane::refreshSchedules(const policy::LocalTime& now, std::string* error,
+                                 RetiredPolicy* retired) {
   std::lock_guard<std::mutex> lock(control_);
   if (!owned_) return false;
   if (PolicyTables::activeRules(owned_->policy(), now) == owned_->active()) return false;

@@ -51,11 +51,13 @@ class Dataplane {
   // On failure (*error set) the running policy stays untouched. Call from one
   // control thread; workers that are inside enterLoop() must keep calling
   // processBurst() (or leaveLoop()) or this waits for them.
-  bool installPolicy(std::shared_ptr<const policy::CompiledPolicy> policy, const policy::LocalTime& now,
-                     std::string* error, RetiredPolicy* retired = nullptr);
+  bool installPolicy(std::shared_ptr<const policy::CompiledPolicy> policy,
+                     const policy::LocalTime& now, std::string* error,
+                     RetiredPolicy* retired = nullptr);
   // Rebuilds from the installed policy when the set of rules whose schedule is
   // active at `now` changed (call about once a minute). True when it swapped.
-  bool refreshSchedules(const policy::LocalTime& now, std::string* error, RetiredPolicy* retired = nullptr);
+  bool refreshSchedules(const policy::LocalTime& now, std::string* error,
+                        RetiredPolicy* retired = nullptr);
 
   unsigned workerCount() const { return static_cast<unsigned>(workers_.size()); }
   Worker& worker(unsigned i) { return *workers_[i]; }

@@ -10,8 +10,8 @@
 
 namespace isogate::dataplane {
 
-void makeFlowKey(bool v6, uint8_t proto, U128 src, U128 dst, uint16_t sport, uint16_t dport, FlowKey* key,
-                 bool* srcIsLo) noexcept {
+void makeFlowKey(bool v6, uint8_t proto, U128 src, U128 dst, uint16_t sport, uint16_t dport,
+                 FlowKey* key, bool* srcIsLo) noexcept {
   const bool lo = src < dst || (src == dst && sport <= dport);
   *srcIsLo = lo;
   wire::addrBytes(key->lo, lo ? src : dst, v6);
@@ -46,9 +46,11 @@ bool FlowTable::init(const std::string& name, uint32_t capacity, int socket, std
   return true;
 }
 
-void FlowTable::lookupBulk(const FlowKey* const* keys, uint32_t n, int32_t* positions) const noexcept {
+void FlowTable::lookupBulk(const FlowKey* const* keys, uint32_t n,
+                           int32_t* positions) const noexcept {
   if (n == 0) return;
-  rte_hash_lookup_bulk(hash_, reinterpret_cast<const void**>(const_cast<const FlowKey**>(keys)), n, positions);
+  rte_hash_lookup_bulk(hash_, reinterpret_cast<const void**>(const_cast<const FlowKey**>(keys)), n,
+                       positions);
   for (uint32_t i = 0; i < n; ++i) {
     if (positions[i] < 0) positions[i] = -1;
   }

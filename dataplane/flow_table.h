@@ -28,8 +28,8 @@ static_assert(sizeof(FlowKey) == 40);
 enum class TcpState : uint8_t { None, SynSent, SynReceived, Established, Closing, Closed };
 
 struct FlowEntry {
-  uint64_t expires = 0;      // TSC
-  uint32_t generation = 0;   // PolicyTables generation that last judged the flow
+  uint64_t expires = 0;     // TSC
+  uint32_t generation = 0;  // PolicyTables generation that last judged the flow
   uint32_t rule = 0xffffffff;
   uint16_t fromZone = 0, toZone = 0;  // of the initiator -> responder direction
   TcpState tcp = TcpState::None;
@@ -39,8 +39,8 @@ struct FlowEntry {
 };
 
 // Builds the normalised key of a packet's own 5-tuple; *srcIsLo tells which end the source is.
-void makeFlowKey(bool v6, uint8_t proto, U128 src, U128 dst, uint16_t sport, uint16_t dport, FlowKey* key,
-                 bool* srcIsLo) noexcept;
+void makeFlowKey(bool v6, uint8_t proto, U128 src, U128 dst, uint16_t sport, uint16_t dport,
+                 FlowKey* key, bool* srcIsLo) noexcept;
 
 class FlowTable {
  public:

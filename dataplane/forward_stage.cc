@@ -39,14 +39,16 @@ void ForwardStage::forward(Burst& b, int i) noexcept {
   MacAddress mac;
   if (!ctx_.neighbours.lookup(kV6, nh.address, b.now, ctx_.timeouts.neighbour, &mac)) {
     b.drop(i, DropReason::NeighbourUnresolved);
-    if (!ctx_.neighbours.shouldRequest(kV6, nh.address, b.now, ctx_.timeouts.neighbourRetry)) return;
+    if (!ctx_.neighbours.shouldRequest(kV6, nh.address, b.now, ctx_.timeouts.neighbourRetry))
+      return;
     U128 own;
     if (!ctx_.topo.firstOwn<kV6>(nh.port, &own)) return;
     bool ok;
     if constexpr (kV6) {
       ok = makeNeighbourSolicit(m, own, nh.address, ctx_.topo.mac(nh.port));
     } else {
-      ok = makeArpRequest(m, static_cast<uint32_t>(own), static_cast<uint32_t>(nh.address), ctx_.topo.mac(nh.port));
+      ok = makeArpRequest(m, static_cast<uint32_t>(own), static_cast<uint32_t>(nh.address),
+                          ctx_.topo.mac(nh.port));
     }
     if (ok) {  // the packet's buffer now carries the request; still counted as a drop
       md.action = Action::Transmit;
@@ -61,7 +63,8 @@ void ForwardStage::forward(Burst& b, int i) noexcept {
     const uint16_t oldWord = rd16(ip + 8);
     --ttl;
     const uint16_t newWord = rd16(ip + 8);
-    uint32_t sum = static_cast<uint16_t>(~rd16(ip + 10)) + static_cast<uint16_t>(~oldWord) + uint32_t{newWord};
+    uint32_t sum =
+        static_cast<uint16_t>(~rd16(ip + 10)) + static_cast<uint16_t>(~oldWord) + uint32_t{newWord};
     wr16(ip + 10, static_cast<uint16_t>(~fold(sum)));
   }
   if (md.l2Len != 14) {  // drop VLAN tags: the egress port is untagged

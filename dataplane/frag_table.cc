@@ -21,7 +21,8 @@ const FragTable::Entry& FragTable::slot(bool v6, const PacketMeta& md) const noe
   return entries_[h & mask_];
 }
 
-void FragTable::remember(bool v6, const PacketMeta& md, const FragVerdict& v, uint64_t expires) noexcept {
+void FragTable::remember(bool v6, const PacketMeta& md, const FragVerdict& v,
+                         uint64_t expires) noexcept {
   Entry& e = const_cast<Entry&>(slot(v6, md));
   e.src = md.src;
   e.dst = md.dst;

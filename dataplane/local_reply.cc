@@ -46,9 +46,9 @@ void makeArpReply(rte_mbuf* m, const PacketMeta& md, const MacAddress& mac) noex
   std::memcpy(requester, a + 8, 6);
   setEther(p, requester, mac);
   wr16(a + 6, 2);
-  std::memcpy(a + 18, requester, 6);         // tha
+  std::memcpy(a + 18, requester, 6);            // tha
   wr32(a + 24, static_cast<uint32_t>(md.src));  // tpa = requester's address
-  std::memcpy(a + 8, mac.data(), 6);         // sha
+  std::memcpy(a + 8, mac.data(), 6);            // sha
   wr32(a + 14, static_cast<uint32_t>(md.dst));  // spa = the address asked for
 }
 
@@ -133,11 +133,16 @@ bool makeNeighbourSolicit(rte_mbuf* m, U128 own, U128 target, const MacAddress& 
   uint8_t* p = resetFrame(m, 14 + 40 + 32);
   if (!p) return false;
   const uint32_t low24 = static_cast<uint32_t>(target) & 0xffffff;
-  const uint8_t dstMac[6] = {0x33, 0x33, 0xff, static_cast<uint8_t>(low24 >> 16), static_cast<uint8_t>(low24 >> 8),
+  const uint8_t dstMac[6] = {0x33,
+                             0x33,
+                             0xff,
+                             static_cast<uint8_t>(low24 >> 16),
+                             static_cast<uint8_t>(low24 >> 8),
                              static_cast<uint8_t>(low24)};
   setEther(p, dstMac, mac);
   wr16(p + 12, kEtherIpv6);
-  const U128 solicited = (U128{0xff02000000000000ull} << 64) | (U128{0x00000001ff000000ull}) | low24;
+  const U128 solicited =
+      (U128{0xff02000000000000ull} << 64) | (U128{0x00000001ff000000ull}) | low24;
   uint8_t* ip = p + 14;
   wr32(ip, 0x60000000);
   wr16(ip + 4, 32);

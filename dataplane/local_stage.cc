@@ -73,7 +73,8 @@ void LocalStage::neighbourDiscovery(Burst& b, int i) noexcept {
     if (md.src != 0 && slla && ctx_.topo.connected<true>(port, md.src)) {
       ctx_.neighbours.learn(true, md.src, slla, b.now);
     }
-    if (md.src != 0 && ctx_.topo.ownAddress<true>(port, target)) {  // DAD probes (src ::) get no answer
+    if (md.src != 0 &&
+        ctx_.topo.ownAddress<true>(port, target)) {  // DAD probes (src ::) get no answer
       makeNeighbourAdvert(b.pkts[i], md, target, slla ? slla : p + 6, ctx_.topo.mac(port));
       md.action = Action::Transmit;
       md.outPort = port;
@@ -83,7 +84,8 @@ void LocalStage::neighbourDiscovery(Burst& b, int i) noexcept {
   } else if (md.icmpType == 136) {
     const U128 target = rd128(icmp + 8);
     const uint8_t* tlla = findOption(icmp + 24, len - 24, 2);
-    if (ctx_.topo.connected<true>(port, target)) ctx_.neighbours.learn(true, target, tlla ? tlla : p + 6, b.now);
+    if (ctx_.topo.connected<true>(port, target))
+      ctx_.neighbours.learn(true, target, tlla ? tlla : p + 6, b.now);
   }
   b.drop(i, DropReason::ArpIgnored);  // router solicitations / adverts, redirects: not handled
 }

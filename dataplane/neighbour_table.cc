@@ -23,11 +23,13 @@ NeighbourTable::Slot& NeighbourTable::slot(bool v6, U128 ip) const noexcept {
   return slots_[h & mask_];
 }
 
-bool NeighbourTable::lookup(bool v6, U128 ip, uint64_t now, uint64_t maxAge, MacAddress* mac) const noexcept {
+bool NeighbourTable::lookup(bool v6, U128 ip, uint64_t now, uint64_t maxAge,
+                            MacAddress* mac) const noexcept {
   const Slot& s = slot(v6, ip);
   const uint32_t before = s.seq.load(std::memory_order_acquire);
   if (before & 1) return false;
-  const uint64_t hi = s.hi.load(std::memory_order_relaxed), lo = s.lo.load(std::memory_order_relaxed);
+  const uint64_t hi = s.hi.load(std::memory_order_relaxed),
+                 lo = s.lo.load(std::memory_order_relaxed);
   const uint64_t m = s.mac.load(std::memory_order_relaxed);
   const uint64_t updated = s.updated.load(std::memory_order_relaxed);
   std::atomic_thread_fence(std::memory_order_acquire);
@@ -56,8 +58,10 @@ bool NeighbourTable::shouldRequest(bool v6, U128 ip, uint64_t now, uint64_t inte
   Slot& s = slot(v6, ip);
   const uint64_t tag = static_cast<uint64_t>(ip) ^ (v6 ? kV6Bit : 0);
   uint64_t last = s.lastRequest.load(std::memory_order_relaxed);
-  if (s.requestFor.load(std::memory_order_relaxed) == tag && last != 0 && now - last < interval) return false;
-  if (!s.lastRequest.compare_exchange_strong(last, now == 0 ? 1 : now, std::memory_order_relaxed)) return false;
+  if (s.requestFor.load(std::memory_order_relaxed) == tag && last != 0 && now - last < interval)
+    return false;
+  if (!s.lastRequest.compare_exchange_strong(last, now == 0 ? 1 : now, std::memory_order_relaxed))
+    return false;
   s.requestFor.store(tag, std::memory_order_relaxed);
   return true;
 }

@@ -37,21 +37,21 @@ struct PacketMeta {
   uint8_t tcpFlags = 0;
   uint8_t icmpType = 0;
   bool hasIcmp = false;
-  bool hasPorts = false;  // TCP/UDP header present
-  bool icmpError = false; // an ICMP error whose embedded packet was parsed into inner*
+  bool hasPorts = false;   // TCP/UDP header present
+  bool icmpError = false;  // an ICMP error whose embedded packet was parsed into inner*
   bool reClassify = false;
   uint8_t clsProto = 0;
   uint8_t clsIcmpType = 0;
   bool clsHasIcmp = false;
-  uint16_t l2Len = 0;  // bytes before the IP/ARP header (Ethernet + VLAN tags)
-  uint16_t l3Len = 0;  // IP header incl. IPv6 extension headers
-  uint16_t ipLen = 0;  // IP total length from the header
+  uint16_t l2Len = 0;             // bytes before the IP/ARP header (Ethernet + VLAN tags)
+  uint16_t l3Len = 0;             // IP header incl. IPv6 extension headers
+  uint16_t ipLen = 0;             // IP total length from the header
   uint16_t sport = 0, dport = 0;  // host order; ICMP echo: both the identifier
   uint16_t clsDport = 0;
   uint32_t fragId = 0;
   uint16_t srcZone = 0xffff, dstZone = 0xffff;
   uint16_t outPort = 0;
-  int32_t flow = -1;        // connection table position
+  int32_t flow = -1;  // connection table position
   uint32_t rule = 0xffffffff;
   bool replyDir = false;    // packet travels responder -> initiator
   bool logFlow = false;     // a new flow of a `log: true` rule: report flow-allowed
@@ -67,7 +67,7 @@ struct Burst {
   PacketMeta meta[kBurstSize];
   uint16_t count = 0;
   uint16_t inPort = 0;
-  uint64_t now = 0;  // TSC of the burst
+  uint64_t now = 0;                      // TSC of the burst
   const PolicyTables* tables = nullptr;  // the policy this burst is judged by
 
   bool isV6(int i) const { return meta[i].l3 == L3Kind::Ipv6; }

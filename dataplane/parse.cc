@@ -74,7 +74,7 @@ bool parseL4(const uint8_t* p, uint32_t avail, PacketMeta& md) {
       md.tcpFlags = p[13];
       const uint8_t f = md.tcpFlags & (kTcpFin | kTcpSyn | kTcpRst | kTcpAck);
       if ((f & kTcpSyn) && (f & (kTcpFin | kTcpRst))) return false;  // nonsense combinations
-      if ((md.tcpFlags & 0x3f) == 0) return false;                      // a NULL scan
+      if ((md.tcpFlags & 0x3f) == 0) return false;                   // a NULL scan
       md.hasPorts = true;
       return true;
     }
@@ -89,13 +89,14 @@ bool parseL4(const uint8_t* p, uint32_t avail, PacketMeta& md) {
       return true;
     }
     case (kV6 ? kProtoIcmpv6 : kProtoIcmp): {
-      if (avail < 8) return false;
-      md.icmpType = p[0];
-      md.hasIcmp = true;
-      if (isEcho(kV6, p[0])) md.sport = md.dport = rd16(p + 4);
-      if (isIcmpError(kV6, p[0]) && md.frag == FragKind::None) parseQuote<kV6>(p + 8, avail - 8, md);
-      return true;
-    }
+        if (avail < 8) return false;
+        md.icmpType = p[0];
+        md.hasIcmp = true;
+        if (isEcho(kV6, p[0])) md.sport = md.dport = rd16(p + 4);
+        if (isIcmpError(kV6, p[0]) && md.frag == FragKind::None)
+          parseQuote<kV6>(p + 8, avail - 8, md);
+        return true;
+      }
     default:
       return true;  // another protocol: judged by protocol number alone
   }

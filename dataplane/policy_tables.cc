@@ -2,17 +2,19 @@
 
 namespace isogate::dataplane {
 
-std::vector<bool> PolicyTables::activeRules(const policy::CompiledPolicy& policy, const policy::LocalTime& now) {
+std::vector<bool> PolicyTables::activeRules(const policy::CompiledPolicy& policy,
+                                            const policy::LocalTime& now) {
   std::vector<bool> active(policy.rules.size(), true);
   for (size_t i = 0; i < policy.rules.size(); ++i) {
-    if (policy.rules[i].schedule) active[i] = policy::scheduleActive(*policy.rules[i].schedule, now);
+    if (policy.rules[i].schedule)
+      active[i] = policy::scheduleActive(*policy.rules[i].schedule, now);
   }
   return active;
 }
 
-std::unique_ptr<PolicyTables> PolicyTables::build(std::shared_ptr<const policy::CompiledPolicy> policy,
-                                                  const DataplaneConfig& config, const policy::LocalTime& now,
-                                                  uint32_t generation, std::string* error) {
+std::unique_ptr<PolicyTables> PolicyTables::build(
+    std::shared_ptr<const policy::CompiledPolicy> policy, const DataplaneConfig& config,
+    const policy::LocalTime& now, uint32_t generation, std::string* error) {
   auto t = std::make_unique<PolicyTables>();
   const policy::CompiledPolicy& p = *policy;
   const size_t n = p.zones.size();
@@ -31,8 +33,8 @@ std::unique_ptr<PolicyTables> PolicyTables::build(std::shared_ptr<const policy::
   for (size_t i = 0; i < config.ports.size() && i < kMaxPorts; ++i) {
     const int z = p.findZone(config.ports[i].zone);
     if (z < 0) {
-      *error = "port '" + config.ports[i].name + "': zone '" + config.ports[i].zone + "' is not in policy '" +
-               p.name + "'";
+      *error = "port '" + config.ports[i].name + "': zone '" + config.ports[i].zone +
+               "' is not in policy '" + p.name + "'";
       return nullptr;
     }
     t->portZone_[i] = static_cast<uint16_t>(z);
@@ -42,9 +44,9 @@ std::unique_ptr<PolicyTables> PolicyTables::build(std::shared_ptr<const policy::
     for (size_t j = i + 1; j < config.ports.size() && j < kMaxPorts; ++j) {
       if (config.ports[i].monitor || config.ports[j].monitor) continue;
       if (t->pair(t->portZone_[i], t->portZone_[j]) == policy::PairKind::Physical) {
-        *error = "ports '" + config.ports[i].name + "' and '" + config.ports[j].name + "' forward between zones '" +
-                 config.ports[i].zone + "' and '" + config.ports[j].zone + "', which policy '" + p.name +
-                 "' isolates physically";
+        *error = "ports '" + config.ports[i].name + "' and '" + config.ports[j].name +
+                 "' forward between zones '" + config.ports[i].zone + "' and '" +
+                 config.ports[j].zone + "', which policy '" + p.name + "' isolates physically";
         return nullptr;
       }
     }

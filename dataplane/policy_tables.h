@@ -28,11 +28,13 @@ class PolicyTables {
   // `now`. nullptr with *error when a port's zone is not in the policy or
   // rte_acl fails; nothing is published then.
   static std::unique_ptr<PolicyTables> build(std::shared_ptr<const policy::CompiledPolicy> policy,
-                                             const DataplaneConfig& config, const policy::LocalTime& now,
-                                             uint32_t generation, std::string* error);
+                                             const DataplaneConfig& config,
+                                             const policy::LocalTime& now, uint32_t generation,
+                                             std::string* error);
 
   // Which rules are active at `now` (rules without a schedule always are).
-  static std::vector<bool> activeRules(const policy::CompiledPolicy& policy, const policy::LocalTime& now);
+  static std::vector<bool> activeRules(const policy::CompiledPolicy& policy,
+                                       const policy::LocalTime& now);
 
   uint32_t generation() const { return generation_; }
   const policy::CompiledPolicy& policy() const { return *policy_; }
@@ -49,7 +51,9 @@ class PolicyTables {
   const RuleMeta& rule(uint32_t i) const noexcept { return rules_[i]; }
   size_t ruleCount() const { return rules_.size(); }
 
-  PacketBytes& ruleCounter(unsigned worker, uint32_t rule) noexcept { return ruleCounters_[worker][rule]; }
+  PacketBytes& ruleCounter(unsigned worker, uint32_t rule) noexcept {
+    return ruleCounters_[worker][rule];
+  }
   PairCounters& pairCounter(unsigned worker, uint16_t from, uint16_t to) noexcept {
     return pairCounters_[worker][from * zoneCount_ + to];
   }

@@ -14,7 +14,8 @@ inline bool isPureSyn(uint8_t flags) {
 }
 
 // Advances e for one packet (reply = from the responder) and returns its new timeout.
-inline uint64_t advanceTcp(FlowEntry& e, bool reply, uint8_t flags, const TickTimeouts& t) noexcept {
+inline uint64_t advanceTcp(FlowEntry& e, bool reply, uint8_t flags,
+                           const TickTimeouts& t) noexcept {
   using namespace wire;
   if (flags & kTcpRst) {
     e.tcp = TcpState::Closed;
@@ -40,10 +41,14 @@ inline uint64_t advanceTcp(FlowEntry& e, bool reply, uint8_t flags, const TickTi
   }
   if (e.finSeen && e.tcp != TcpState::Closed) e.tcp = TcpState::Closing;
   switch (e.tcp) {
-    case TcpState::Established: return t.tcpEstablished;
-    case TcpState::Closing: return t.tcpClosing;
-    case TcpState::Closed: return t.tcpClosed;
-    default: return t.tcpSyn;
+    case TcpState::Established:
+      return t.tcpEstablished;
+    case TcpState::Closing:
+      return t.tcpClosing;
+    case TcpState::Closed:
+      return t.tcpClosed;
+    default:
+      return t.tcpSyn;
   }
 }
 

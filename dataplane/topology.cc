@@ -10,7 +10,8 @@ bool Topology::build(const DataplaneConfig& config, std::string* error) {
     return false;
   };
   if (config.ports.empty()) return fail("no ports");
-  if (config.ports.size() > kMaxPorts) return fail("more than " + std::to_string(kMaxPorts) + " ports");
+  if (config.ports.size() > kMaxPorts)
+    return fail("more than " + std::to_string(kMaxPorts) + " ports");
   ports_ = config.ports;
   own_.assign(ports_.size(), {});
   routes_.clear();
@@ -31,7 +32,8 @@ bool Topology::build(const DataplaneConfig& config, std::string* error) {
   }
   for (const auto& rc : config.routes) {
     const bool v6 = rc.to.family == policy::Family::V6;
-    if (rc.via.family != rc.to.family) return fail("route " + policy::toString(rc.to) + ": via of another family");
+    if (rc.via.family != rc.to.family)
+      return fail("route " + policy::toString(rc.to) + ": via of another family");
     NextHop nh;
     const bool found = v6 ? route<true>(rc.via.value, &nh) : route<false>(rc.via.value, &nh);
     bool direct = false;
@@ -42,8 +44,8 @@ bool Topology::build(const DataplaneConfig& config, std::string* error) {
       return fail("route " + policy::toString(rc.to) + ": via " + policy::toString(rc.via) +
                   " is in no connected network of a forwarding port");
     }
-    routes_.push_back({v6, rc.to.length, rc.to.base, policy::prefixMask(rc.to.family, rc.to.length), false,
-                       rc.via.value, nh.port});
+    routes_.push_back({v6, rc.to.length, rc.to.base, policy::prefixMask(rc.to.family, rc.to.length),
+                       false, rc.via.value, nh.port});
   }
   // Longest prefix first; connected before configured at equal length.
   std::stable_sort(routes_.begin(), routes_.end(), [](const Route& a, const Route& b) {

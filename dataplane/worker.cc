@@ -4,8 +4,9 @@
 
 namespace isogate::dataplane {
 
-Worker::Worker(unsigned index, const Topology& topo, NeighbourTable& neighbours, uint32_t fragCapacity,
-               const std::atomic<const PolicyTables*>& tables, rte_rcu_qsbr* rcu)
+Worker::Worker(unsigned index, const Topology& topo, NeighbourTable& neighbours,
+               uint32_t fragCapacity, const std::atomic<const PolicyTables*>& tables,
+               rte_rcu_qsbr* rcu)
     : ctx_(index, topo, neighbours, fragCapacity),
       tables_(tables),
       rcu_(rcu),
@@ -27,7 +28,8 @@ void Worker::leaveLoop() noexcept {
   rte_rcu_qsbr_thread_offline(rcu_, ctx_.index);
 }
 
-void Worker::processBurst(uint16_t port, rte_mbuf* const* pkts, uint16_t n, TxBuffer& tx, uint64_t now) noexcept {
+void Worker::processBurst(uint16_t port, rte_mbuf* const* pkts, uint16_t n, TxBuffer& tx,
+                          uint64_t now) noexcept {
   if (!inLoop_) rte_rcu_qsbr_thread_online(rcu_, ctx_.index);
   const PolicyTables* tables = tables_.load(std::memory_order_acquire);
   for (uint16_t done = 0; done < n;) {

@@ -33,7 +33,8 @@ class Worker {
   // Judges up to any number of packets received on `port` (in chunks of 32)
   // at TSC `now`. Takes ownership of every mbuf: each is either queued in tx
   // or freed. Never blocks, allocates, locks or throws.
-  void processBurst(uint16_t port, rte_mbuf* const* pkts, uint16_t n, TxBuffer& tx, uint64_t now) noexcept;
+  void processBurst(uint16_t port, rte_mbuf* const* pkts, uint16_t n, TxBuffer& tx,
+                    uint64_t now) noexcept;
 
   // RCU participation. A worker thread calls enterLoop() before its RX loop and
   // leaveLoop() after; in between each burst reports a quiescent state. Outside

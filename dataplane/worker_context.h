@@ -21,9 +21,17 @@ struct TickTimeouts {
   uint64_t tcpSyn, tcpEstablished, tcpClosing, tcpClosed;
   uint64_t udpUnreplied, udpReplied, icmp, other, fragment, neighbour, neighbourRetry;
   static TickTimeouts from(const Timeouts& t, uint64_t hz) {
-    return {t.tcpSyn * hz,       t.tcpEstablished * hz, t.tcpClosing * hz, t.tcpClosed * hz,
-            t.udpUnreplied * hz, t.udpReplied * hz,     t.icmp * hz,       t.other * hz,
-            t.fragment * hz,     t.neighbour * hz,      t.neighbourRetryMs * hz / 1000};
+    return {t.tcpSyn * hz,
+            t.tcpEstablished * hz,
+            t.tcpClosing * hz,
+            t.tcpClosed * hz,
+            t.udpUnreplied * hz,
+            t.udpReplied * hz,
+            t.icmp * hz,
+            t.other * hz,
+            t.fragment * hz,
+            t.neighbour * hz,
+            t.neighbourRetryMs * hz / 1000};
   }
 };
 

@@ -6,7 +6,6 @@
 
 namespace isogate::dataplane {
 
-
 void ZoneStage::process(Burst& b) noexcept {
   for (int i = 0; i < b.count; ++i) {
     if (!b.live(i)) continue;
@@ -36,7 +35,8 @@ void ZoneStage::judge(Burst& b, int i) noexcept {
   md.dstZone = t.zones().lookup<kV6>(md.dst);
   const uint16_t portZone = t.portZone(b.inPort);
   if (md.srcZone != portZone) {
-    const bool breach = md.srcZone != kNoZone && t.pair(portZone, md.srcZone) == policy::PairKind::Physical;
+    const bool breach =
+        md.srcZone != kNoZone && t.pair(portZone, md.srcZone) == policy::PairKind::Physical;
     b.drop(i, breach ? DropReason::IsolationBreach : DropReason::SpoofedSource);
     return;
   }

@@ -42,7 +42,8 @@ Bytes asEthernet(int linktype, const uint8_t* data, uint32_t len) {
 TEST(CorpusTest, EveryCapturedFrameIsJudgedWithoutCrashAndAccountedOnce) {
   if (!fs::is_directory(kCorpus)) GTEST_SKIP() << kCorpus << " is not there";
   Harness h;
-  h.learnHosts({"172.16.30.10", "10.20.5.5", "203.0.113.1", "fd30::10", "fd20::5", "2001:db8:1::1"});
+  h.learnHosts(
+      {"172.16.30.10", "10.20.5.5", "203.0.113.1", "fd30::10", "fd20::5", "2001:db8:1::1"});
   size_t files = 0, frames = 0;
   std::vector<Bytes> burst;
   TxBuffer tx;

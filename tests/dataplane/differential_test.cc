@@ -36,11 +36,11 @@ struct Host {
   uint16_t port;  // ingress port of its zone, 99 = behind no forwarding port (intranet)
 };
 
-const std::vector<Host> kHosts4 = {{"10.20.5.5", 0},     {"10.20.9.5", 0},    {"172.16.30.10", 1},
-                                   {"172.16.30.11", 1},  {"198.51.100.7", 2}, {"192.0.2.44", 2},
-                                   {"203.0.113.1", 2},   {"10.10.1.5", 99}};
-const std::vector<Host> kHosts6 = {{"fd20::5", 0},         {"fd20:0:0:1::9", 0}, {"fd30::10", 1},
-                                   {"2001:db8:99::1", 2},  {"2001:db8:1::1", 2}, {"fd10::5", 99}};
+const std::vector<Host> kHosts4 = {{"10.20.5.5", 0},    {"10.20.9.5", 0},    {"172.16.30.10", 1},
+                                   {"172.16.30.11", 1}, {"198.51.100.7", 2}, {"192.0.2.44", 2},
+                                   {"203.0.113.1", 2},  {"10.10.1.5", 99}};
+const std::vector<Host> kHosts6 = {{"fd20::5", 0},        {"fd20:0:0:1::9", 0}, {"fd30::10", 1},
+                                   {"2001:db8:99::1", 2}, {"2001:db8:1::1", 2}, {"fd10::5", 99}};
 
 struct Flow {
   std::string a, b;
@@ -86,7 +86,13 @@ TEST_P(DifferentialTest, PipelineAgreesWithEvaluateCompiledAndConnectionSemantic
     const int kind = static_cast<int>(pick(10));
     if (kind == 0 && !history.empty()) {  // a reply to something sent earlier
       const Sent& o = history[pick(history.size())];
-      s = {o.dst, o.src, 0, o.proto, o.dp, o.sp, o.icmp == 8 ? uint8_t{0} : (o.icmp == 128 ? uint8_t{129} : o.icmp)};
+      s = {o.dst,
+           o.src,
+           0,
+           o.proto,
+           o.dp,
+           o.sp,
+           o.icmp == 8 ? uint8_t{0} : (o.icmp == 128 ? uint8_t{129} : o.icmp)};
       bool found = false;
       for (const auto& x : kHosts4) found |= (x.addr == s.src && (s.port = x.port, true));
       for (const auto& x : kHosts6) found |= (x.addr == s.src && (s.port = x.port, true));
@@ -111,7 +117,7 @@ TEST_P(DifferentialTest, PipelineAgreesWithEvaluateCompiledAndConnectionSemantic
     }
     const bool isTcp = s.proto == 6, isIcmp = s.proto == 1 || s.proto == 58;
     const uint8_t flags = kind == 0 ? 0x12 : 0x02;
-    Pkt pkt = isTcp ? Pkt::tcp(s.src, s.dst, s.sp, s.dp, flags)
+    Pkt pkt = isTcp           ? Pkt::tcp(s.src, s.dst, s.sp, s.dp, flags)
               : s.proto == 17 ? Pkt::udp(s.src, s.dst, s.sp, s.dp)
               : isIcmp        ? Pkt::icmp(s.src, s.dst, s.icmp, s.sp)
                               : Pkt::raw(s.src, s.dst, 47).payload(12);
@@ -141,8 +147,9 @@ TEST_P(DifferentialTest, PipelineAgreesWithEvaluateCompiledAndConnectionSemantic
     if (!srcZone || *srcZone != portZone) {
       expect = false;
     } else {
-      policy::PacketKey key{*policy::parseAddress(s.src), *policy::parseAddress(s.dst), s.proto,
-                            isIcmp ? uint16_t{0} : s.sp, isIcmp ? uint16_t{0} : s.dp, isIcmp ? int{s.icmp} : -1};
+      policy::PacketKey key{
+          *policy::parseAddress(s.src), *policy::parseAddress(s.dst), s.proto,
+          isIcmp ? uint16_t{0} : s.sp,  isIcmp ? uint16_t{0} : s.dp,  isIcmp ? int{s.icmp} : -1};
       v = policy::evaluateCompiled(*compiled, key, {0, 600});
       const Flow f = normal(s.src, s.dst, s.proto, s.sp, s.dp);
       const bool echoReply = isIcmp && (s.icmp == 0 || s.icmp == 129);
@@ -159,10 +166,10 @@ TEST_P(DifferentialTest, PipelineAgreesWithEvaluateCompiledAndConnectionSemantic
     }
     const Outcome o = h.send(s.port, frame);
     ++checked;
-    ASSERT_EQ(o.forwarded(), expect) << "packet " << n << " " << s.src << " -> " << s.dst << " proto "
-                                     << int{s.proto} << " " << s.sp << "->" << s.dp << " icmp " << int{s.icmp}
-                                     << " port " << s.port << " got " << dropReasonName(o.reason)
-                                     << " model rule " << v.rule;
+    ASSERT_EQ(o.forwarded(), expect)
+        << "packet " << n << " " << s.src << " -> " << s.dst << " proto " << int{s.proto} << " "
+        << s.sp << "->" << s.dp << " icmp " << int{s.icmp} << " port " << s.port << " got "
+        << dropReasonName(o.reason) << " model rule " << v.rule;
     if (!expect && o.reason == DropReason::RuleDeny) {
       ASSERT_FALSE(o.records.empty());
       EXPECT_EQ(o.records[0].rule, static_cast<uint32_t>(v.rule)) << "packet " << n;
@@ -172,11 +179,13 @@ TEST_P(DifferentialTest, PipelineAgreesWithEvaluateCompiledAndConnectionSemantic
     if (fragmented) {
       if (expect) fragsAllowed.insert({s.src, s.dst, fragId});
       // The rest of the datagram follows the first fragment; an unrelated id is an orphan.
-      Pkt rest = s.proto == 6 ? Pkt::tcp(s.src, s.dst, 1, 1) : s.proto == 17 ? Pkt::udp(s.src, s.dst, 1, 1)
-                                                                               : Pkt::raw(s.src, s.dst, 47);
+      Pkt rest = s.proto == 6    ? Pkt::tcp(s.src, s.dst, 1, 1)
+                 : s.proto == 17 ? Pkt::udp(s.src, s.dst, 1, 1)
+                                 : Pkt::raw(s.src, s.dst, 47);
       rest.payload(16).frag(7, false, fragId);
       const Outcome r = h.send(s.port, rest.frame());
-      EXPECT_EQ(r.forwarded(), expect) << "later fragment of packet " << n << " " << dropReasonName(r.reason);
+      EXPECT_EQ(r.forwarded(), expect)
+          << "later fragment of packet " << n << " " << dropReasonName(r.reason);
       Pkt orphan = s.proto == 6 ? Pkt::tcp(s.src, s.dst, 1, 1) : Pkt::udp(s.src, s.dst, 1, 1);
       orphan.payload(16).frag(7, false, fragId + 500000);
       EXPECT_FALSE(h.send(s.port, orphan.frame()).forwarded()) << "orphan fragment " << n;

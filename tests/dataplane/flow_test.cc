@@ -18,7 +18,8 @@ class FlowTest : public ::testing::Test {
   void SetUp() override { makeHarness(kTestPolicy, testConfig()); }
   void makeHarness(const std::string& policy, DataplaneConfig c) {
     h = std::make_unique<Harness>(policy, c);
-    h->learnHosts({"172.16.30.10", "10.20.5.5", "203.0.113.1", "fd30::10", "fd20::5", "2001:db8:1::1"});
+    h->learnHosts(
+        {"172.16.30.10", "10.20.5.5", "203.0.113.1", "fd30::10", "fd20::5", "2001:db8:1::1"});
   }
   Outcome client(uint8_t flags, uint16_t sport = 40000) {
     return h->send(kInet, Pkt::tcp("198.51.100.7", "172.16.30.10", sport, 443, flags).frame());
@@ -29,8 +30,8 @@ class FlowTest : public ::testing::Test {
   TcpState state(uint16_t sport = 40000) {
     FlowKey key;
     bool lo;
-    makeFlowKey(false, 6, policy::parseAddress("198.51.100.7")->value, policy::parseAddress("172.16.30.10")->value,
-                sport, 443, &key, &lo);
+    makeFlowKey(false, 6, policy::parseAddress("198.51.100.7")->value,
+                policy::parseAddress("172.16.30.10")->value, sport, 443, &key, &lo);
     FlowTable& t = h->dp().worker(0).context().flows;
     const int32_t p = t.lookup(key);
     return p < 0 ? TcpState::None : t.entry(p).tcp;
@@ -97,10 +98,12 @@ TEST_F(FlowTest, UdpAndEchoRepliesPassUnsolicitedOnesDoNot) {
 
 TEST_F(FlowTest, RelatedIcmpErrorPassesOnlyForAKnownFlow) {
   const Pkt out = Pkt::udp("10.20.5.5", "203.0.113.1", 5000, 53);
-  const Outcome unknown = h->send(kInet, Pkt::icmp("203.0.113.1", "10.20.5.5", 3).quote(out).frame());
+  const Outcome unknown =
+      h->send(kInet, Pkt::icmp("203.0.113.1", "10.20.5.5", 3).quote(out).frame());
   EXPECT_EQ(unknown.reason, DropReason::LogicalIsolation);
   ASSERT_TRUE(h->send(kExt, out.frame()).forwarded());
-  const Outcome related = h->send(kInet, Pkt::icmp("203.0.113.1", "10.20.5.5", 3).quote(out).frame());
+  const Outcome related =
+      h->send(kInet, Pkt::icmp("203.0.113.1", "10.20.5.5", 3).quote(out).frame());
   EXPECT_TRUE(related.forwarded()) << dropReasonName(related.reason);
   EXPECT_EQ(related.port, kExt);
 }
@@ -141,12 +144,15 @@ TEST_F(FlowTest, FragmentsFollowTheirFirstFragment) {
   // A denied first fragment lets nothing after it through.
   const Pkt denied = Pkt::udp("10.20.5.5", "203.0.113.1", 5000, 99).payload(64).frag(0, true, 4343);
   EXPECT_EQ(h->send(kExt, denied.frame()).reason, DropReason::LogicalIsolation);
-  EXPECT_EQ(h->send(kExt, Pkt::udp("10.20.5.5", "203.0.113.1", 1, 1).frag(9, false, 4343).frame()).reason,
-            DropReason::Malformed);
+  EXPECT_EQ(
+      h->send(kExt, Pkt::udp("10.20.5.5", "203.0.113.1", 1, 1).frag(9, false, 4343).frame()).reason,
+      DropReason::Malformed);
   // IPv6 fragments behind extension headers.
   const Pkt f6 = Pkt::tcp("fd20::5", "fd30::10", 40000, 22).payload(64).ext(0).frag(0, true, 77);
   ASSERT_TRUE(h->send(kExt, f6.frame()).forwarded());
-  EXPECT_TRUE(h->send(kExt, Pkt::tcp("fd20::5", "fd30::10", 1, 1).ext(60).frag(11, false, 77).frame()).forwarded());
+  EXPECT_TRUE(
+      h->send(kExt, Pkt::tcp("fd20::5", "fd30::10", 1, 1).ext(60).frag(11, false, 77).frame())
+          .forwarded());
   EXPECT_EQ(h->send(kExt, Pkt::tcp("fd20::5", "fd30::10", 1, 1).frag(11, false, 78).frame()).reason,
             DropReason::Malformed);
 }
@@ -155,8 +161,9 @@ TEST_F(FlowTest, ReloadCutsFlowsTheNewPolicyDeniesAndKeepsTheOthers) {
   ASSERT_TRUE(client(kSyn).forwarded());
   ASSERT_TRUE(h->send(kExt, Pkt::udp("10.20.5.5", "203.0.113.1", 5000, 53).frame()).forwarded());
   std::string narrower = kTestPolicy;
-  const std::string rule = "  - name: browse-portal\n    from: internet\n    to: portal\n    services: [https]\n"
-                           "    action: allow\n";
+  const std::string rule =
+      "  - name: browse-portal\n    from: internet\n    to: portal\n    services: [https]\n"
+      "    action: allow\n";
   narrower.erase(narrower.find(rule), rule.size());
   std::string error;
   RetiredPolicy retired;
@@ -186,7 +193,8 @@ TEST_F(FlowTest, ScheduleEdgeRebuildsAndCutsFlows) {
                     "    schedule: {days: [mon, tue, wed, thu, fri], hours: \"08:00-18:00\"}\n");
   makeHarness(scheduled, testConfig());
   std::string error;
-  ASSERT_TRUE(h->dp().installPolicy(compileOrDie(scheduled), {0, 9 * 60}, &error)) << error;  // monday 09:00
+  ASSERT_TRUE(h->dp().installPolicy(compileOrDie(scheduled), {0, 9 * 60}, &error))
+      << error;  // monday 09:00
   ASSERT_TRUE(client(kSyn).forwarded());
   EXPECT_FALSE(h->dp().refreshSchedules({0, 10 * 60}, &error)) << "nothing changed at 10:00";
   EXPECT_TRUE(h->dp().refreshSchedules({0, 18 * 60 + 1}, &error)) << error;

@@ -20,12 +20,13 @@ rte_mempool* gPool = nullptr;
 void EalEnvironment::SetUp() {
   if (gPool) return;
   const std::string prefix = "--file-prefix=igt" + std::to_string(getpid());
-  const char* args[] = {"isogate-test", "--no-huge", "-m",         "512",           "--no-pci",
-                        "--no-shconf",  "-l",        "0",          prefix.c_str(), "--log-level=3"};
+  const char* args[] = {"isogate-test", "--no-huge", "-m", "512",          "--no-pci",
+                        "--no-shconf",  "-l",        "0",  prefix.c_str(), "--log-level=3"};
   std::vector<char*> argv;
   for (const char* a : args) argv.push_back(const_cast<char*>(a));
   ASSERT_GE(rte_eal_init(static_cast<int>(argv.size()), argv.data()), 0) << "rte_eal_init failed";
-  gPool = rte_pktmbuf_pool_create("igtest_pool", 16383, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+  gPool = rte_pktmbuf_pool_create("igtest_pool", 16383, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+                                  SOCKET_ID_ANY);
   ASSERT_NE(gPool, nullptr);
 }
 
@@ -92,9 +93,12 @@ MacAddress gwMac(uint8_t last) { return {0x02, 0, 0, 0, 0, last}; }
 
 DataplaneConfig testConfig() {
   DataplaneConfig c;
-  c.ports.push_back({"ext0", "extranet", false, gwMac(0x01), {ia("10.20.0.1", 16), ia("fd20::1", 48)}});
-  c.ports.push_back({"portal0", "portal", false, gwMac(0x02), {ia("172.16.30.1", 24), ia("fd30::1", 48)}});
-  c.ports.push_back({"inet0", "internet", false, gwMac(0x03), {ia("203.0.113.2", 24), ia("2001:db8:1::2", 64)}});
+  c.ports.push_back(
+      {"ext0", "extranet", false, gwMac(0x01), {ia("10.20.0.1", 16), ia("fd20::1", 48)}});
+  c.ports.push_back(
+      {"portal0", "portal", false, gwMac(0x02), {ia("172.16.30.1", 24), ia("fd30::1", 48)}});
+  c.ports.push_back(
+      {"inet0", "internet", false, gwMac(0x03), {ia("203.0.113.2", 24), ia("2001:db8:1::2", 64)}});
   c.ports.push_back({"tap", "intranet", true, gwMac(0x04), {}});
   c.routes.push_back({*policy::parsePrefix("0.0.0.0/0"), *policy::parseAddress("203.0.113.1")});
   c.routes.push_back({*policy::parsePrefix("::/0"), *policy::parseAddress("2001:db8:1::1")});

@@ -34,8 +34,8 @@ DataplaneConfig testConfig();
 std::shared_ptr<const policy::CompiledPolicy> compileOrDie(const std::string& yaml);
 
 struct Outcome {
-  int port = -1;           // egress port, -1 when nothing was transmitted
-  Bytes frame;             // what was transmitted
+  int port = -1;                         // egress port, -1 when nothing was transmitted
+  Bytes frame;                           // what was transmitted
   DropReason reason = DropReason::None;  // the drop counter that moved, None if none
   std::vector<ViolationRecord> records;
   bool forwarded() const { return port >= 0 && reason == DropReason::None; }
@@ -43,7 +43,8 @@ struct Outcome {
 
 class Harness {
  public:
-  explicit Harness(const std::string& policyYaml = kTestPolicy, DataplaneConfig config = testConfig());
+  explicit Harness(const std::string& policyYaml = kTestPolicy,
+                   DataplaneConfig config = testConfig());
   Dataplane& dp() { return *dp_; }
   // Sends one frame in on `port` at TSC `now` (default: a fixed clock that tests advance).
   Outcome send(uint16_t port, const Bytes& frame);

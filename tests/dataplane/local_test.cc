@@ -58,9 +58,11 @@ TEST(LocalTest, AnswersNeighbourSolicitation) {
   EXPECT_EQ(icmp[4] & 0x60, 0x60);  // solicited + override
   EXPECT_EQ(icmp[24], 2);
   EXPECT_EQ(std::memcmp(icmp + 26, kExtMac, 6), 0);
-  EXPECT_EQ(icmpv6Checksum(rd128(ip + 8), rd128(ip + 24), icmp, 32), 0) << "checksum verifies to zero";
+  EXPECT_EQ(icmpv6Checksum(rd128(ip + 8), rd128(ip + 24), icmp, 32), 0)
+      << "checksum verifies to zero";
   MacAddress mac;
-  EXPECT_TRUE(h.dp().neighbours().lookup(true, policy::parseAddress("fd20::5")->value, h.now(), ~0ull, &mac));
+  EXPECT_TRUE(h.dp().neighbours().lookup(true, policy::parseAddress("fd20::5")->value, h.now(),
+                                         ~0ull, &mac));
   // Hop limit other than 255 is refused.
   Bytes offLink = neighbourSolicit("fd20::5", "fd20::1", kHostMac);
   offLink[14 + 7] = 64;
@@ -83,10 +85,13 @@ TEST(LocalTest, AnswersEchoRequestsToItsOwnAddresses) {
   EXPECT_EQ(ip6[40], 129);
   EXPECT_EQ(icmpv6Checksum(rd128(ip6 + 8), rd128(ip6 + 24), ip6 + 40, rd16(ip6 + 4)), 0);
   // Other traffic to the gateway is not forwarded anywhere.
-  EXPECT_EQ(h.send(kExt, Pkt::tcp("10.20.5.5", "10.20.0.1", 1, 22).frame()).reason, DropReason::ToGateway);
+  EXPECT_EQ(h.send(kExt, Pkt::tcp("10.20.5.5", "10.20.0.1", 1, 22).frame()).reason,
+            DropReason::ToGateway);
   // The gateway answers only on the port of the address asked; other zones see nothing.
-  EXPECT_EQ(h.send(kExt, Pkt::icmp("10.20.5.5", "203.0.113.2", 8).frame()).reason, DropReason::ToGateway);
-  EXPECT_EQ(h.send(kExt, Pkt::icmp("fd20::5", "fd10::1", 128).frame()).reason, DropReason::PhysicalIsolation);
+  EXPECT_EQ(h.send(kExt, Pkt::icmp("10.20.5.5", "203.0.113.2", 8).frame()).reason,
+            DropReason::ToGateway);
+  EXPECT_EQ(h.send(kExt, Pkt::icmp("fd20::5", "fd10::1", 128).frame()).reason,
+            DropReason::PhysicalIsolation);
 }
 
 TEST(LocalTest, ResolvesAnUnknownNextHopThenForwards) {
@@ -147,7 +152,8 @@ TEST(LocalTest, RejectsARouteWhoseGatewayIsNotConnected) {
   c.routes.push_back({*policy::parsePrefix("192.0.2.0/24"), *policy::parseAddress("198.18.0.1")});
   std::string error;
   EXPECT_EQ(Dataplane::create(c, &error), nullptr);
-  EXPECT_EQ(error, "route 192.0.2.0/24: via 198.18.0.1 is in no connected network of a forwarding port");
+  EXPECT_EQ(error,
+            "route 192.0.2.0/24: via 198.18.0.1 is in no connected network of a forwarding port");
 }
 
 }  // namespace

@@ -29,7 +29,8 @@ void put128(Bytes& b, policy::U128 v) {
   for (int i = 15; i >= 0; --i) b.push_back(static_cast<uint8_t>(v >> (8 * i)));
 }
 
-Bytes ether(const uint8_t* dst, const uint8_t* src, const std::vector<uint16_t>& vlans, uint16_t type) {
+Bytes ether(const uint8_t* dst, const uint8_t* src, const std::vector<uint16_t>& vlans,
+            uint16_t type) {
   Bytes b(dst, dst + 6);
   b.insert(b.end(), src, src + 6);
   for (uint16_t v : vlans) {
@@ -88,7 +89,8 @@ Bytes Pkt::l4() const {
 }
 
 Bytes Pkt::ipBytes() const {
-  Bytes body = (fragged_ && fragOffset_ != 0) ? (payload_.empty() ? Bytes(16, 0xcd) : payload_) : l4();
+  Bytes body =
+      (fragged_ && fragOffset_ != 0) ? (payload_.empty() ? Bytes(16, 0xcd) : payload_) : l4();
   Bytes b;
   if (!v6_) {
     Bytes opts = options_;
@@ -132,7 +134,8 @@ Bytes Pkt::ipBytes() const {
     } else {
       chain.push_back(static_cast<uint8_t>((body + 2) / 8 - 1));
     }
-    for (size_t k = 0; k < body; ++k) chain.push_back(types[i] == 43 && k == 0 ? 4 : (k == 1 && types[i] == 43 ? 0 : 1));
+    for (size_t k = 0; k < body; ++k)
+      chain.push_back(types[i] == 43 && k == 0 ? 4 : (k == 1 && types[i] == 43 ? 0 : 1));
   }
   // Padding options of 1s are PadN-ish garbage, fine for a parser that does not read them.
   const uint8_t first = types.empty() ? proto_ : types[0];
@@ -182,8 +185,9 @@ Bytes arpFrame(uint16_t op, const uint8_t* sha, const std::string& spa, const st
 }
 
 namespace {
-Bytes ndFrame(uint8_t type, const std::string& src, const std::string& dst, const std::string& target,
-              uint8_t optType, const uint8_t* mac, const uint8_t* dstMac) {
+Bytes ndFrame(uint8_t type, const std::string& src, const std::string& dst,
+              const std::string& target, uint8_t optType, const uint8_t* mac,
+              const uint8_t* dstMac) {
   Bytes icmp{type, 0, 0, 0};
   put32(icmp, type == 136 ? 0x60000000 : 0);
   put128(icmp, addr(target).value);
@@ -216,7 +220,11 @@ Bytes neighbourSolicit(const std::string& src, const std::string& target, const 
   const uint32_t low = static_cast<uint32_t>(t) & 0xffffff;
   char group[64];
   std::snprintf(group, sizeof group, "ff02::1:ff%02x:%04x", low >> 16, low & 0xffff);
-  const uint8_t mcast[6] = {0x33, 0x33, 0xff, static_cast<uint8_t>(low >> 16), static_cast<uint8_t>(low >> 8),
+  const uint8_t mcast[6] = {0x33,
+                            0x33,
+                            0xff,
+                            static_cast<uint8_t>(low >> 16),
+                            static_cast<uint8_t>(low >> 8),
                             static_cast<uint8_t>(low)};
   return ndFrame(135, src, group, target, 1, sha, mcast);
 }

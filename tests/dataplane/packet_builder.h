@@ -41,7 +41,9 @@ class Pkt {
     p.sport_ = id;
     return p;
   }
-  static Pkt raw(const std::string& src, const std::string& dst, uint8_t proto) { return Pkt(src, dst, proto); }
+  static Pkt raw(const std::string& src, const std::string& dst, uint8_t proto) {
+    return Pkt(src, dst, proto);
+  }
 
   Pkt& vlan(uint16_t id) {
     vlans_.push_back(id);
@@ -59,7 +61,8 @@ class Pkt {
     options_ = std::move(o);
     return *this;
   }
-  // An IPv6 extension header (type 0, 43, 60, 51 or anything) with `len` bytes of body after the 2-byte head.
+  // An IPv6 extension header (type 0, 43, 60, 51 or anything) with `len` bytes of body after the
+  // 2-byte head.
   Pkt& ext(uint8_t type, size_t bodyLen = 6) {
     exts_.push_back({type, bodyLen});
     return *this;

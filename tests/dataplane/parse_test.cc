@@ -43,7 +43,8 @@ TEST(ParseTest, Ipv4Tcp) {
 
 TEST(ParseTest, Ipv4WithOptionsAndVlans) {
   const Bytes opts{0x01, 0x01, 0x07, 0x07, 0x04, 0, 0, 0, 0, 0, 0};  // NOP NOP record-route(7)
-  const PacketMeta md = parse(Pkt::udp("10.20.5.5", "8.8.8.8", 5353, 53).ipOptions(opts).vlan(10).vlan(20).frame());
+  const PacketMeta md =
+      parse(Pkt::udp("10.20.5.5", "8.8.8.8", 5353, 53).ipOptions(opts).vlan(10).vlan(20).frame());
   EXPECT_EQ(md.action, Action::Continue);
   EXPECT_EQ(md.l2Len, 22);
   EXPECT_EQ(md.l3Len, 32);
@@ -53,8 +54,10 @@ TEST(ParseTest, Ipv4WithOptionsAndVlans) {
 }
 
 TEST(ParseTest, Ipv4SourceRouteAndBadOptionsAreRefused) {
-  EXPECT_TRUE(malformed(Pkt::udp("10.20.5.5", "8.8.8.8", 1, 53).ipOptions({0x83, 3, 4, 0}).frame()));  // LSRR
-  EXPECT_TRUE(malformed(Pkt::udp("10.20.5.5", "8.8.8.8", 1, 53).ipOptions({0x07, 9, 4, 0}).frame()));  // overruns
+  EXPECT_TRUE(malformed(
+      Pkt::udp("10.20.5.5", "8.8.8.8", 1, 53).ipOptions({0x83, 3, 4, 0}).frame()));  // LSRR
+  EXPECT_TRUE(malformed(
+      Pkt::udp("10.20.5.5", "8.8.8.8", 1, 53).ipOptions({0x07, 9, 4, 0}).frame()));  // overruns
 }
 
 TEST(ParseTest, Ipv4ChecksumAndLengthConsistency) {
@@ -63,7 +66,7 @@ TEST(ParseTest, Ipv4ChecksumAndLengthConsistency) {
   bad[14 + 10] ^= 0xff;
   EXPECT_TRUE(malformed(bad)) << "header checksum";
   bad = f;
-  bad[14 + 3] += 1;  // total length beyond the frame
+  bad[14 + 3] += 1;   // total length beyond the frame
   bad[14 + 11] -= 1;  // keep the checksum right
   EXPECT_TRUE(malformed(bad));
   bad = f;
@@ -97,21 +100,26 @@ TEST(ParseTest, IcmpEchoAndErrorQuote) {
   EXPECT_TRUE(md.innerSrc == v4("172.16.30.10"));
   EXPECT_EQ(md.innerSport, 5000);
   EXPECT_EQ(md.innerDport, 53);
-  md = parse(Pkt::icmp("fd20::9", "fd30::10", 1).quote(Pkt::tcp("fd30::10", "fd20::5", 443, 4000)).frame());
+  md = parse(Pkt::icmp("fd20::9", "fd30::10", 1)
+                 .quote(Pkt::tcp("fd30::10", "fd20::5", 443, 4000))
+                 .frame());
   EXPECT_TRUE(md.icmpError);
   EXPECT_EQ(md.innerProto, 6);
   EXPECT_EQ(md.innerDport, 4000);
 }
 
 TEST(ParseTest, Ipv6ExtensionChain) {
-  const PacketMeta md = parse(Pkt::udp("fd20::5", "fd30::10", 1000, 53).ext(0).ext(43).ext(60).ext(51).frame());
+  const PacketMeta md =
+      parse(Pkt::udp("fd20::5", "fd30::10", 1000, 53).ext(0).ext(43).ext(60).ext(51).frame());
   EXPECT_EQ(md.action, Action::Continue);
   EXPECT_EQ(md.l3, L3Kind::Ipv6);
   EXPECT_EQ(md.l3Len, 40 + 8 * 4);
   EXPECT_EQ(md.proto, 17);
   EXPECT_EQ(md.dport, 53);
-  EXPECT_TRUE(malformed(Pkt::udp("fd20::5", "fd30::10", 1, 53).ext(60).ext(0).frame())) << "HBH not first";
-  EXPECT_TRUE(malformed(Pkt::udp("fd20::5", "fd30::10", 1, 53).ext(135).frame())) << "mobility header";
+  EXPECT_TRUE(malformed(Pkt::udp("fd20::5", "fd30::10", 1, 53).ext(60).ext(0).frame()))
+      << "HBH not first";
+  EXPECT_TRUE(malformed(Pkt::udp("fd20::5", "fd30::10", 1, 53).ext(135).frame()))
+      << "mobility header";
   EXPECT_TRUE(malformed(Pkt::udp("fd20::5", "fd30::10", 1, 53).ext(253).frame())) << "experimental";
   PacketMeta esp = parse(Pkt::raw("fd20::5", "fd30::10", 50).payload(16).frame());
   EXPECT_EQ(esp.action, Action::Continue);
@@ -125,7 +133,8 @@ TEST(ParseTest, Ipv6RoutingType0IsRefused) {
 }
 
 TEST(ParseTest, Fragments) {
-  PacketMeta md = parse(Pkt::udp("10.20.5.5", "172.16.30.10", 1, 53).payload(64).frag(0, true, 77).frame());
+  PacketMeta md =
+      parse(Pkt::udp("10.20.5.5", "172.16.30.10", 1, 53).payload(64).frag(0, true, 77).frame());
   EXPECT_EQ(md.frag, FragKind::First);
   EXPECT_EQ(md.dport, 53);
   EXPECT_EQ(md.fragId, 77u);
@@ -133,7 +142,8 @@ TEST(ParseTest, Fragments) {
   EXPECT_EQ(md.action, Action::Continue);
   EXPECT_EQ(md.frag, FragKind::Later);
   EXPECT_FALSE(md.hasPorts);
-  md = parse(Pkt::udp("fd20::5", "fd30::10", 1, 53).payload(64).ext(0).frag(0, true, 0x10203).frame());
+  md = parse(
+      Pkt::udp("fd20::5", "fd30::10", 1, 53).payload(64).ext(0).frag(0, true, 0x10203).frame());
   EXPECT_EQ(md.frag, FragKind::First);
   EXPECT_EQ(md.fragId, 0x10203u);
   md = parse(Pkt::udp("fd20::5", "fd30::10", 1, 53).frag(3, true, 5).frame());

@@ -105,10 +105,13 @@ TEST_F(VerdictTest, IntraZoneTrafficFollowsTheZoneSetting) {
 }
 
 TEST_F(VerdictTest, UnsolicitedReplyIsDeniedButTheRealOnePasses) {
-  const Outcome bogus = h->send(kPortal, Pkt::tcp("172.16.30.10", "198.51.100.7", 443, 40000, 0x12).frame());
+  const Outcome bogus =
+      h->send(kPortal, Pkt::tcp("172.16.30.10", "198.51.100.7", 443, 40000, 0x12).frame());
   EXPECT_EQ(bogus.reason, DropReason::LogicalIsolation);
-  ASSERT_TRUE(h->send(kInet, Pkt::tcp("198.51.100.7", "172.16.30.10", 40000, 443).frame()).forwarded());
-  const Outcome reply = h->send(kPortal, Pkt::tcp("172.16.30.10", "198.51.100.7", 443, 40000, 0x12).frame());
+  ASSERT_TRUE(
+      h->send(kInet, Pkt::tcp("198.51.100.7", "172.16.30.10", 40000, 443).frame()).forwarded());
+  const Outcome reply =
+      h->send(kPortal, Pkt::tcp("172.16.30.10", "198.51.100.7", 443, 40000, 0x12).frame());
   EXPECT_TRUE(reply.forwarded()) << dropReasonName(reply.reason);
   EXPECT_EQ(reply.port, kInet);
 }
@@ -125,14 +128,16 @@ TEST_F(VerdictTest, Ipv6WithExtensionHeadersIsClassified) {
 }
 
 TEST_F(VerdictTest, VlanTaggedFrameIsForwardedUntagged) {
-  const Outcome o = h->send(kInet, Pkt::tcp("198.51.100.7", "172.16.30.10", 40001, 443).vlan(100).frame());
+  const Outcome o =
+      h->send(kInet, Pkt::tcp("198.51.100.7", "172.16.30.10", 40001, 443).vlan(100).frame());
   ASSERT_TRUE(o.forwarded()) << dropReasonName(o.reason);
   EXPECT_EQ(o.frame[12], 0x08);
   EXPECT_EQ(o.frame[13], 0x00);
 }
 
 TEST_F(VerdictTest, TtlOneIsNotForwarded) {
-  const Outcome o = h->send(kInet, Pkt::tcp("198.51.100.7", "172.16.30.10", 40000, 443).ttl(1).frame());
+  const Outcome o =
+      h->send(kInet, Pkt::tcp("198.51.100.7", "172.16.30.10", 40000, 443).ttl(1).frame());
   EXPECT_EQ(o.reason, DropReason::TtlExpired);
   EXPECT_EQ(o.port, -1);
   const Outcome v6 = h->send(kExt, Pkt::tcp("fd20::5", "fd30::10", 40000, 22).ttl(1).frame());
@@ -153,7 +158,8 @@ TEST_F(VerdictTest, LoggedRuleReportsTheNewFlowOnce) {
   ASSERT_EQ(o.records.size(), 1u);
   EXPECT_EQ(o.records[0].type, eventType(mgmt::EventType::FlowAllowed));
   EXPECT_EQ(o.records[0].rule, 2u);
-  const Outcome again = h->send(kExt, Pkt::tcp("10.20.5.5", "172.16.30.10", 40100, 443, 0x10).frame());
+  const Outcome again =
+      h->send(kExt, Pkt::tcp("10.20.5.5", "172.16.30.10", 40100, 443, 0x10).frame());
   EXPECT_TRUE(again.forwarded());
   EXPECT_TRUE(again.records.empty());
 }
@@ -161,7 +167,8 @@ TEST_F(VerdictTest, LoggedRuleReportsTheNewFlowOnce) {
 TEST_F(VerdictTest, CountersPerRuleAndZonePair) {
   const auto f = Pkt::tcp("198.51.100.7", "172.16.30.10", 40000, 443).frame();
   ASSERT_TRUE(h->send(kInet, f).forwarded());
-  ASSERT_TRUE(h->send(kInet, Pkt::tcp("198.51.100.7", "172.16.30.10", 40000, 443, 0x10).frame()).forwarded());
+  ASSERT_TRUE(h->send(kInet, Pkt::tcp("198.51.100.7", "172.16.30.10", 40000, 443, 0x10).frame())
+                  .forwarded());
   h->send(kExt, Pkt::tcp("10.20.5.5", "198.51.100.7", 1, 80).frame());
   const auto rules = h->dp().ruleTotals();
   ASSERT_EQ(rules.size(), 4u);
@@ -207,7 +214,8 @@ TEST_F(VerdictTest, PolicyWhoseZonesMissAPortIsRejected) {
   auto dp = Dataplane::create(testConfig(), &error);
   ASSERT_TRUE(dp);
   std::string renamed = kTestPolicy;
-  for (size_t at; (at = renamed.find("portal")) != std::string::npos;) renamed.replace(at, 6, "public");
+  for (size_t at; (at = renamed.find("portal")) != std::string::npos;)
+    renamed.replace(at, 6, "public");
   EXPECT_FALSE(dp->installPolicy(compileOrDie(renamed), {}, &error));
   EXPECT_EQ(error, "port 'portal0': zone 'portal' is not in policy 'dataplane-test'");
   EXPECT_EQ(dp->generation(), 0u);
