@@ -247,6 +247,7 @@ struct Bucket {
 };
 
 constexpr size_t kScanAll = 16;  // below it, scanning beats looking candidates up
+constexpr size_t kIntersectRatio = 16;  // a second index is worth marking up to this size
 
 std::string ruleLabel(const Rule& r, size_t index) {
   std::string label;
@@ -271,6 +272,8 @@ void warnShadowedRules(const Policy& policy, const std::vector<RuleFacts>& facts
   std::unordered_map<uint64_t, Bucket> buckets;
   std::vector<Span> raw;
   Lists chosen, trial;
+  std::vector<uint32_t> stamp(policy.rules.size(), 0);
+  uint32_t stampId = 0;
 
   for (size_t i = 0; i < policy.rules.size() && i < facts.size(); ++i) {
     if (!facts[i].ok) continue;
@@ -294,9 +297,11 @@ void warnShadowedRules(const Policy& policy, const std::vector<RuleFacts>& facts
     // The first covering earlier rule: every index list is ascending, so each
     // scan stops at its first cover or at the best found so far.
     int64_t best = -1;
+    bool filtered = false;  // only rules stamped with `stampId` can cover
     auto scan = [&](const List& list) {
       for (const uint32_t j : list) {
         if (best >= 0 && j >= best) return;
+        if (filtered && stamp[j] != stampId) continue;
         if (covers(j)) {
           best = j;
           return;
@@ -306,23 +311,43 @@ void warnShadowedRules(const Policy& policy, const std::vector<RuleFacts>& facts
     for (const Class& c : bucket.classes) {
       if (c.all.empty() || (best >= 0 && c.all.front() >= best)) continue;
       if (c.all.size() <= kScanAll) {
+        filtered = false;
         scan(c.all);
         continue;
       }
       size_t fewest = c.all.size();
       chosen.clear();
       chosen.push_back(&c.all);
-      auto tryIndex = [&](auto&& lookup) {
+      auto lookup = [&](int kind, size_t limit, Lists& out) {
+        if (kind == 0) return c.services.candidates(mine, limit, out);
+        if (kind == 1) return c.from.candidates(fromProbe, limit, out);
+        return c.to.candidates(toProbe, limit, out);
+      };
+      int chosenKind = -1;
+      for (int kind = 0; kind < 3; ++kind) {
         trial.clear();
-        const size_t n = lookup(fewest, trial);
+        const size_t n = lookup(kind, fewest, trial);
         if (n < fewest) {
           fewest = n;
           chosen.swap(trial);
+          chosenKind = kind;
         }
-      };
-      tryIndex([&](size_t limit, Lists& out) { return c.services.candidates(mine, limit, out); });
-      tryIndex([&](size_t limit, Lists& out) { return c.from.candidates(fromProbe, limit, out); });
-      tryIndex([&](size_t limit, Lists& out) { return c.to.candidates(toProbe, limit, out); });
+      }
+      // Many candidates: intersect with a second index that is not much larger,
+      // so the full comparison (which touches the rules) runs on few of them.
+      filtered = false;
+      if (fewest > kScanAll) {
+        for (int kind = 0; kind < 3 && !filtered; ++kind) {
+          if (kind == chosenKind) continue;
+          trial.clear();
+          const size_t limit = fewest * kIntersectRatio;
+          if (lookup(kind, limit, trial) >= limit) continue;
+          ++stampId;
+          for (const List* list : trial)
+            for (const uint32_t j : *list) stamp[j] = stampId;
+          filtered = true;
+        }
+      }
       for (const List* list : chosen) scan(*list);
     }
     if (best >= 0) {
