@@ -65,6 +65,7 @@ void AccountStage::process(Burst& b, TxBuffer& tx) noexcept {
   PolicyTables* t = const_cast<PolicyTables*>(b.tables);
   for (int i = 0; i < b.count; ++i) {
     PacketMeta& md = b.meta[i];
+    if (md.action == Action::Held) continue;  // the hold queue owns it and counts it later
     rte_mbuf* m = b.pkts[i];
     const uint32_t len = m->pkt_len;
     if (md.reason != DropReason::None) {

@@ -52,6 +52,7 @@ struct Timeouts {
   uint32_t neighbour = 1200;  // learned MACs expire after this
   uint32_t neighbourRetryMs =
       1000;  // at most one ARP request / NS per unresolved next hop per interval
+  uint32_t neighbourHoldMs = 1000;  // a packet waits this long for its next hop's MAC
 };
 
 struct DataplaneConfig {

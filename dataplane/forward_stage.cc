@@ -10,6 +10,27 @@ namespace isogate::dataplane {
 
 using namespace wire;
 
+void finishForward(rte_mbuf* m, bool v6, uint16_t l2Len, const MacAddress& to,
+                   const MacAddress& from) noexcept {
+  uint8_t* ip = rte_pktmbuf_mtod(m, uint8_t*) + l2Len;
+  if (v6) {
+    --ip[7];
+  } else {
+    // RFC 1624: HC' = ~(~HC + ~m + m') for the word holding TTL and protocol.
+    const uint16_t oldWord = rd16(ip + 8);
+    --ip[8];
+    const uint16_t newWord = rd16(ip + 8);
+    uint32_t sum =
+        static_cast<uint16_t>(~rd16(ip + 10)) + static_cast<uint16_t>(~oldWord) + uint32_t{newWord};
+    wr16(ip + 10, static_cast<uint16_t>(~fold(sum)));
+  }
+  if (l2Len != 14) rte_pktmbuf_adj(m, static_cast<uint16_t>(l2Len - 14));  // egress is untagged
+  uint8_t* eth = rte_pktmbuf_mtod(m, uint8_t*);
+  std::memcpy(eth, to.data(), 6);
+  std::memcpy(eth + 6, from.data(), 6);
+  wr16(eth + 12, v6 ? kEtherIpv6 : kEtherIpv4);
+}
+
 void ForwardStage::process(Burst& b) noexcept {
   for (int i = 0; i < b.count; ++i) {
     if (!b.live(i)) continue;
@@ -22,6 +43,16 @@ void ForwardStage::process(Burst& b) noexcept {
 }
 
 template <bool kV6>
+bool ForwardStage::makeRequest(rte_mbuf* m, U128 own, U128 target, uint16_t port) noexcept {
+  if constexpr (kV6) {
+    return makeNeighbourSolicit(m, own, target, ctx_.topo.mac(port));
+  } else {
+    return makeArpRequest(m, static_cast<uint32_t>(own), static_cast<uint32_t>(target),
+                          ctx_.topo.mac(port));
+  }
+}
+
+template <bool kV6>
 void ForwardStage::forward(Burst& b, int i) noexcept {
   PacketMeta& md = b.meta[i];
   rte_mbuf* m = b.pkts[i];
@@ -30,53 +61,82 @@ void ForwardStage::forward(Burst& b, int i) noexcept {
     b.drop(i, DropReason::NoRoute);
     return;
   }
-  uint8_t* ip = rte_pktmbuf_mtod(m, uint8_t*) + md.l2Len;
-  uint8_t& ttl = ip[kV6 ? 7 : 8];
-  if (ttl <= 1) {
+  const uint8_t* ip = rte_pktmbuf_mtod(m, uint8_t*) + md.l2Len;
+  if (ip[kV6 ? 7 : 8] <= 1) {
     b.drop(i, DropReason::TtlExpired);
     return;
   }
   MacAddress mac;
-  if (!ctx_.neighbours.lookup(kV6, nh.address, b.now, ctx_.timeouts.neighbour, &mac)) {
-    b.drop(i, DropReason::NeighbourUnresolved);
-    if (!ctx_.neighbours.shouldRequest(kV6, nh.address, b.now, ctx_.timeouts.neighbourRetry))
-      return;
-    U128 own;
-    if (!ctx_.topo.firstOwn<kV6>(nh.port, &own)) return;
-    bool ok;
-    if constexpr (kV6) {
-      ok = makeNeighbourSolicit(m, own, nh.address, ctx_.topo.mac(nh.port));
-    } else {
-      ok = makeArpRequest(m, static_cast<uint32_t>(own), static_cast<uint32_t>(nh.address),
-                          ctx_.topo.mac(nh.port));
-    }
-    if (ok) {  // the packet's buffer now carries the request; still counted as a drop
-      md.action = Action::Transmit;
-      md.outPort = nh.port;
-    }
+  if (ctx_.neighbours.lookup(kV6, nh.address, b.now, ctx_.timeouts.neighbour, &mac)) {
+    finishForward(m, kV6, md.l2Len, mac, ctx_.topo.mac(nh.port));
+    md.l2Len = 14;
+    md.action = Action::Transmit;
+    md.outPort = nh.port;
     return;
   }
-  if constexpr (kV6) {
-    --ttl;
-  } else {
-    // RFC 1624: HC' = ~(~HC + ~m + m') for the word holding TTL and protocol.
-    const uint16_t oldWord = rd16(ip + 8);
-    --ttl;
-    const uint16_t newWord = rd16(ip + 8);
-    uint32_t sum =
-        static_cast<uint16_t>(~rd16(ip + 10)) + static_cast<uint16_t>(~oldWord) + uint32_t{newWord};
-    wr16(ip + 10, static_cast<uint16_t>(~fold(sum)));
+  const bool due =
+      ctx_.neighbours.shouldRequest(kV6, nh.address, b.now, ctx_.timeouts.neighbourRetry);
+  U128 own;
+  if (!ctx_.topo.firstOwn<kV6>(nh.port, &own)) {
+    b.drop(i, DropReason::NeighbourUnresolved);
+    return;
   }
-  if (md.l2Len != 14) {  // drop VLAN tags: the egress port is untagged
-    rte_pktmbuf_adj(m, static_cast<uint16_t>(md.l2Len - 14));
-    md.l2Len = 14;
+  HoldQueue& held = ctx_.held;
+  if (!held.full()) {
+    rte_mbuf* req = nullptr;
+    if (due) {
+      req = rte_pktmbuf_alloc(m->pool);
+      if (req && !makeRequest<kV6>(req, own, nh.address, nh.port)) {
+        rte_pktmbuf_free(req);
+        req = nullptr;
+      }
+    }
+    if (!due || req) {
+      held.push({m, nh.address, b.now + ctx_.timeouts.neighbourHold, nh.port, md.l2Len, kV6});
+      if (req) {  // the burst slot now carries the request; the packet is the queue's
+        b.pkts[i] = req;
+        md.action = Action::Transmit;
+        md.outPort = nh.port;
+        md.path = Path::Local;
+      } else {
+        md.action = Action::Held;
+      }
+      return;
+    }
   }
-  uint8_t* eth = rte_pktmbuf_mtod(m, uint8_t*);
-  std::memcpy(eth, mac.data(), 6);
-  std::memcpy(eth + 6, ctx_.topo.mac(nh.port).data(), 6);
-  wr16(eth + 12, kV6 ? kEtherIpv6 : kEtherIpv4);
-  md.action = Action::Transmit;
-  md.outPort = nh.port;
+  // Queue full or no mbuf for the request: the packet's own buffer carries the request.
+  b.drop(i, DropReason::NeighbourUnresolved);
+  if (!due) return;
+  if (makeRequest<kV6>(m, own, nh.address, nh.port)) {  // still counted as a drop
+    md.action = Action::Transmit;
+    md.outPort = nh.port;
+  }
+}
+
+void ForwardStage::releaseHeld(TxBuffer* tx, uint64_t now) noexcept {
+  HoldQueue& held = ctx_.held;
+  uint16_t kept = 0;
+  for (uint16_t i = 0; i < held.count; ++i) {
+    HoldQueue::Entry& e = held.entries[i];
+    MacAddress mac;
+    if (tx && ctx_.neighbours.lookup(e.v6, e.nextHop, now, ctx_.timeouts.neighbour, &mac)) {
+      TxBuffer::Queue& q = tx->port[e.port];
+      if (q.count < TxBuffer::kDepth) {
+        finishForward(e.mbuf, e.v6, e.l2Len, mac, ctx_.topo.mac(e.port));
+        q.pkts[q.count++] = e.mbuf;
+        bump(ctx_.counters.forwarded);
+        bump(ctx_.counters.tx);
+        continue;
+      }
+    }
+    if (now > e.deadline) {
+      rte_pktmbuf_free(e.mbuf);
+      bump(ctx_.counters.drops[static_cast<int>(DropReason::NeighbourUnresolved)]);
+      continue;
+    }
+    held.entries[kept++] = e;  // keeps arrival order
+  }
+  held.count = kept;
 }
 
 }  // namespace isogate::dataplane

@@ -2,22 +2,36 @@
 // networks and configured routes), the egress port must belong to the
 // destination's zone, TTL / hop limit decrement (expired: drop), incremental
 // IPv4 header checksum, Ethernet rewrite (VLAN tags are not carried over).
-// An unresolved next hop turns the packet into an ARP request / neighbour
-// solicitation (rate limited per address) and counts it as dropped: no hold queue.
+// An unresolved next hop parks the packet in the worker's hold queue and sends
+// an ARP request / neighbour solicitation (rate limited per address) in a new mbuf;
+// releaseHeld() sends it once the neighbour is known or drops it at its deadline.
 #pragma once
 
+#include "dataplane/tx_buffer.h"
 #include "dataplane/worker_context.h"
 
 namespace isogate::dataplane {
+
+// The last step of forwarding, shared by the resolved path and held packets:
+// TTL / hop limit decrement (with the IPv4 checksum update), VLAN tags removed,
+// Ethernet header from `from` to `to`. The caller checked the TTL is above 1.
+void finishForward(rte_mbuf* m, bool v6, uint16_t l2Len, const MacAddress& to,
+                   const MacAddress& from) noexcept;
 
 class ForwardStage {
  public:
   explicit ForwardStage(WorkerContext& ctx) : ctx_(ctx) {}
   void process(Burst& b) noexcept;
+  // Held packets whose neighbour is now known go to tx (stay held while their
+  // queue is full); those past their deadline are freed and counted
+  // neighbour-unresolved. With tx null only the expired ones are handled.
+  void releaseHeld(TxBuffer* tx, uint64_t now) noexcept;
 
  private:
   template <bool kV6>
   void forward(Burst& b, int i) noexcept;
+  template <bool kV6>
+  bool makeRequest(rte_mbuf* m, U128 own, U128 target, uint16_t port) noexcept;
   WorkerContext& ctx_;
 };
 

@@ -20,7 +20,8 @@ inline constexpr uint16_t kBurstSize = 32;
 enum class L3Kind : uint8_t { None, Ipv4, Ipv6, Arp };
 enum class FragKind : uint8_t { None, First, Later };
 // What happens to the packet after the pipeline.
-enum class Action : uint8_t { Continue, Drop, Transmit };
+// Held: parked in the worker's hold queue (no longer the burst's to free).
+enum class Action : uint8_t { Continue, Drop, Transmit, Held };
 // How the verdict for the packet was reached (for counters and tests).
 enum class Path : uint8_t { None, Local, Established, Related, NewFlow, Stateless, Fragment };
 

@@ -18,6 +18,8 @@ Worker::Worker(unsigned index, const Topology& topo, NeighbourTable& neighbours,
       monitor_(ctx_),
       account_(ctx_) {}
 
+Worker::~Worker() { ctx_.held.freeAll(); }
+
 void Worker::enterLoop() noexcept {
   rte_rcu_qsbr_thread_online(rcu_, ctx_.index);
   inLoop_ = true;
@@ -37,6 +39,7 @@ void Worker::processBurst(uint16_t port, rte_mbuf* const* pkts, uint16_t n, TxBu
     runChunk(port, pkts + done, chunk, tx, now, tables);
     done = static_cast<uint16_t>(done + chunk);
   }
+  if (ctx_.held.count) forward_.releaseHeld(&tx, now);  // after this burst's ARP/ND learning
   if (inLoop_) {
     rte_rcu_qsbr_quiescent(rcu_, ctx_.index);
   } else {
@@ -73,6 +76,7 @@ void Worker::runChunk(uint16_t port, rte_mbuf* const* pkts, uint16_t n, TxBuffer
 uint32_t Worker::expireFlows(uint64_t now, uint32_t budget) noexcept {
   const uint32_t removed = ctx_.flows.expire(now, budget);
   bump(ctx_.counters.flowsExpired, removed);
+  if (ctx_.held.count) forward_.releaseHeld(nullptr, now);
   return removed;
 }
 

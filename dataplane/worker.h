@@ -26,13 +26,15 @@ class Worker {
  public:
   Worker(unsigned index, const Topology& topo, NeighbourTable& neighbours, uint32_t fragCapacity,
          const std::atomic<const PolicyTables*>& tables, rte_rcu_qsbr* rcu);
+  ~Worker();  // frees the packets still held for an unresolved neighbour
 
   WorkerContext& context() { return ctx_; }
   const WorkerCounters& counters() const { return ctx_.counters; }
 
   // Judges up to any number of packets received on `port` (in chunks of 32)
-  // at TSC `now`. Takes ownership of every mbuf: each is either queued in tx
-  // or freed. Never blocks, allocates, locks or throws.
+  // at TSC `now`. Takes ownership of every mbuf: each is either queued in tx,
+  // freed, or held until its next hop resolves (then queued in the tx of a later
+  // call, or freed at its deadline). Never blocks, allocates, locks or throws.
   void processBurst(uint16_t port, rte_mbuf* const* pkts, uint16_t n, TxBuffer& tx,
                     uint64_t now) noexcept;
 
@@ -42,7 +44,8 @@ class Worker {
   void enterLoop() noexcept;
   void leaveLoop() noexcept;
 
-  // Removes up to `budget` expired flows; call from the worker's own thread between bursts.
+  // Removes up to `budget` expired flows and drops held packets past their
+  // deadline; call from the worker's own thread between bursts.
   uint32_t expireFlows(uint64_t now, uint32_t budget) noexcept;
 
  private:

@@ -9,6 +9,7 @@
 #include "dataplane/counters.h"
 #include "dataplane/flow_table.h"
 #include "dataplane/frag_table.h"
+#include "dataplane/hold_queue.h"
 #include "dataplane/neighbour_table.h"
 #include "dataplane/topology.h"
 
@@ -19,7 +20,8 @@ namespace isogate::dataplane {
 // Timeouts converted to TSC ticks once.
 struct TickTimeouts {
   uint64_t tcpSyn, tcpEstablished, tcpClosing, tcpClosed;
-  uint64_t udpUnreplied, udpReplied, icmp, other, fragment, neighbour, neighbourRetry;
+  uint64_t udpUnreplied, udpReplied, icmp, other, fragment, neighbour, neighbourRetry,
+      neighbourHold;
   static TickTimeouts from(const Timeouts& t, uint64_t hz) {
     return {t.tcpSyn * hz,
             t.tcpEstablished * hz,
@@ -31,7 +33,8 @@ struct TickTimeouts {
             t.other * hz,
             t.fragment * hz,
             t.neighbour * hz,
-            t.neighbourRetryMs * hz / 1000};
+            t.neighbourRetryMs * hz / 1000,
+            t.neighbourHoldMs * hz / 1000};
   }
 };
 
@@ -45,6 +48,7 @@ struct WorkerContext {
   FlowTable flows;
   FragTable frags;
   WorkerCounters counters;
+  HoldQueue held;  // packets waiting for their next hop's MAC
   rte_ring* events = nullptr;
   TickTimeouts timeouts{};
   uint64_t hz = 1;

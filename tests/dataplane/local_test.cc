@@ -1,6 +1,7 @@
 // The gateway as a router hosts can use with no static entries: it answers ARP
 // and neighbour solicitations for its own addresses and echo requests to them,
-// and resolves unknown next hops itself (ARP request / NS) before forwarding.
+// and resolves unknown next hops itself (ARP request / NS), holding the packet
+// until the answer comes.
 #include <gtest/gtest.h>
 
 #include "dataplane/local_reply.h"
@@ -98,20 +99,31 @@ TEST(LocalTest, ResolvesAnUnknownNextHopThenForwards) {
   Harness h;
   const Bytes syn = Pkt::tcp("10.20.5.5", "172.16.30.10", 40000, 443).frame();
   const Outcome first = h.send(kExt, syn);
-  EXPECT_EQ(first.reason, DropReason::NeighbourUnresolved);
-  ASSERT_EQ(first.port, kPortal) << "the packet became an ARP request on the egress port";
+  EXPECT_EQ(first.reason, DropReason::None) << "held, not dropped";
+  ASSERT_EQ(first.port, kPortal) << "an ARP request goes out on the egress port";
   const Bytes& req = first.frame;
   EXPECT_EQ(rd16(req.data() + 12), kEtherArp);
   EXPECT_EQ(rd16(req.data() + 20), 1);
   EXPECT_EQ(std::memcmp(req.data() + 22, kPortalMac, 6), 0);
   EXPECT_EQ(rd32(req.data() + 28), 0xac101e01u);  // from 172.16.30.1
   EXPECT_EQ(rd32(req.data() + 38), 0xac101e0au);  // who has 172.16.30.10
-  // A second packet within the retry interval is dropped without another request.
-  const Outcome second = h.send(kExt, Pkt::tcp("10.20.5.5", "172.16.30.10", 40000, 443).frame());
-  EXPECT_EQ(second.reason, DropReason::NeighbourUnresolved);
+  // A second packet within the retry interval is held without another request.
+  const Outcome second = h.send(kExt, Pkt::tcp("10.20.5.5", "172.16.30.10", 40001, 443).frame());
+  EXPECT_EQ(second.reason, DropReason::None);
   EXPECT_EQ(second.port, -1);
-  // The server answers; the retransmitted SYN goes through.
-  h.send(kPortal, arpFrame(2, kServerMac, "172.16.30.10", "172.16.30.1", kPortalMac));
+  EXPECT_EQ(h.dp().worker(0).context().held.count, 2u);
+  // The server answers: both held packets leave, in order, with the server's MAC.
+  TxBuffer tx;
+  h.sendBurst(kPortal, {arpFrame(2, kServerMac, "172.16.30.10", "172.16.30.1", kPortalMac)}, tx);
+  ASSERT_EQ(tx.port[kPortal].count, 2);
+  const Bytes a = fromMbuf(tx.port[kPortal].pkts[0]), b = fromMbuf(tx.port[kPortal].pkts[1]);
+  tx.freeAll();
+  EXPECT_EQ(std::memcmp(a.data(), kServerMac, 6), 0);
+  EXPECT_EQ(std::memcmp(a.data() + 6, kPortalMac, 6), 0);
+  EXPECT_EQ(rd16(a.data() + 34), 40000);
+  EXPECT_EQ(rd16(b.data() + 34), 40001);
+  EXPECT_EQ(h.dp().worker(0).context().held.count, 0u);
+  EXPECT_EQ(h.drops(DropReason::NeighbourUnresolved), 0u);
   const Outcome third = h.send(kExt, syn);
   ASSERT_TRUE(third.forwarded()) << dropReasonName(third.reason);
   EXPECT_EQ(std::memcmp(third.frame.data(), kServerMac, 6), 0);
@@ -120,7 +132,7 @@ TEST(LocalTest, ResolvesAnUnknownNextHopThenForwards) {
 TEST(LocalTest, ResolvesIpv6NextHopsWithNeighbourSolicitation) {
   Harness h;
   const Outcome first = h.send(kExt, Pkt::tcp("fd20::5", "fd30::10", 40000, 22).frame());
-  EXPECT_EQ(first.reason, DropReason::NeighbourUnresolved);
+  EXPECT_EQ(first.reason, DropReason::None) << "held, not dropped";
   ASSERT_EQ(first.port, kPortal);
   const uint8_t* ip = first.frame.data() + 14;
   EXPECT_EQ(first.frame[0], 0x33);
@@ -129,7 +141,9 @@ TEST(LocalTest, ResolvesIpv6NextHopsWithNeighbourSolicitation) {
   EXPECT_TRUE(rd128(ip + 24) == policy::parseAddress("ff02::1:ff00:10")->value);
   EXPECT_EQ(icmpv6Checksum(rd128(ip + 8), rd128(ip + 24), ip + 40, 32), 0);
   Bytes na = neighbourAdvert("fd30::10", "fd30::10", kServerMac);
-  h.send(kPortal, na);
+  const Outcome released = h.send(kPortal, na);
+  ASSERT_EQ(released.port, kPortal) << "the held packet leaves once the NA is learned";
+  EXPECT_EQ(std::memcmp(released.frame.data(), kServerMac, 6), 0);
   h.advanceSeconds(2);
   const Outcome o = h.send(kExt, Pkt::tcp("fd20::5", "fd30::10", 40000, 22).frame());
   ASSERT_TRUE(o.forwarded()) << dropReasonName(o.reason);
