@@ -13,8 +13,10 @@ cmake -S . -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DISOGATE_SANITIZE=ON
 cmake --build build/asan -j "$jobs"
 
 status=0
-echo "== release build: all tests (unit and end-to-end)"
-ctest --test-dir build/release --output-on-failure --timeout 600 || status=1
+echo "== release build: unit tests"
+ctest --test-dir build/release --output-on-failure --timeout 600 -LE e2e -j "$jobs" || status=1
+echo "== release build: end-to-end tests (namespaces, one at a time)"
+ctest --test-dir build/release --output-on-failure --timeout 900 -L e2e || status=1
 echo "== ASan+UBSan build: unit tests"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build/asan --output-on-failure --timeout 900 -LE e2e -j "$jobs" || status=1
