@@ -110,8 +110,8 @@ TEST(HoldQueueTest, FullQueueDropsAndCounts) {
   Harness h;
   std::vector<Bytes> frames;
   for (uint16_t i = 0; i < HoldQueue::kCapacity; ++i)
-    frames.push_back(Pkt::tcp("10.20.5.5", "172.16.30.10", static_cast<uint16_t>(1000 + i), 443)
-                         .frame());
+    frames.push_back(
+        Pkt::tcp("10.20.5.5", "172.16.30.10", static_cast<uint16_t>(1000 + i), 443).frame());
   TxBuffer tx;
   h.sendBurst(kExt, frames, tx);
   ASSERT_EQ(tx.port[kPortal].count, 1) << "one ARP request for all of them";
