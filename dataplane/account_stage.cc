@@ -65,6 +65,12 @@ void AccountStage::process(Burst& b, TxBuffer& tx) noexcept {
   PolicyTables* t = const_cast<PolicyTables*>(b.tables);
   for (int i = 0; i < b.count; ++i) {
     PacketMeta& md = b.meta[i];
+    // A new logged flow whose first packet waits for its next hop is reported now: that packet
+    // (held, or replaced in this slot by the ARP/ND request) was allowed.
+    if (md.logFlow && md.reason == DropReason::None &&
+        (md.action == Action::Held || md.path == Path::Local)) {
+      fillRecord(records[nrec++], b, i, static_cast<int>(mgmt::EventType::FlowAllowed), ctx_);
+    }
     if (md.action == Action::Held) continue;  // the hold queue owns it and counts it later
     rte_mbuf* m = b.pkts[i];
     const uint32_t len = m->pkt_len;
