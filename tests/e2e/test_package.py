@@ -382,7 +382,9 @@ def check_enforcement(work, syslog_path):
        "from scapy.all import Ether, IP, UDP, sendp\n"
        "sendp(Ether(dst='ff:ff:ff:ff:ff:ff')/IP(src='10.20.1.9', dst='10.10.1.5')/UDP(sport=40000, dport=445),"
        " iface='eth0', verbose=0)")
-    wait_for(lambda: events(syslog_path, type="isolation-breach", src="10.20.1.9"),
+    # The sensor's event names the tapped segment (the gateway's own drop of the same frame
+    # on its monitor port carries in_interface instead).
+    wait_for(lambda: events(syslog_path, type="isolation-breach", src="10.20.1.9", segment="intranet"),
              "isogate-mgmtd's sensor (CAP_NET_RAW only) reports the intranet tap's isolation-breach")
 
 
