@@ -93,9 +93,10 @@ install(FILES ${ISOGATE_PKG_DIR}/systemd/isogate-gw.service ${ISOGATE_PKG_DIR}/s
         DESTINATION /lib/systemd/system)
 install(FILES ${ISOGATE_PKG_DIR}/systemd/dpdk.conf DESTINATION share/doc/isogate/examples)
 
-# Documentation next to the binaries (the guides reference each other by file name).
+# Documentation next to the binaries (the guides reference each other by file name;
+# docs/README.md is their index).
 file(GLOB isogate_docs ${PROJECT_SOURCE_DIR}/docs/*.md)
-install(FILES ${isogate_docs} ${PROJECT_SOURCE_DIR}/README.md ${ISOGATE_PKG_DIR}/debian/copyright
+install(FILES ${isogate_docs} ${ISOGATE_PKG_DIR}/debian/copyright
         DESTINATION share/doc/isogate)
 foreach(sub images grafana)
   if(EXISTS ${PROJECT_SOURCE_DIR}/docs/${sub})
