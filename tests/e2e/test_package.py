@@ -30,6 +30,7 @@ import gzip
 import os
 import pwd
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -192,6 +193,14 @@ def parse_unit(path):
     return values
 
 
+def exec_argv(line, env):
+    """An Exec*= line as systemd runs it: $VAR / ${VAR} replaced, $$ a literal $, then
+    split with shell-like quoting (none of our lines uses a prefix such as + or -)."""
+    line = line.replace("$$", "\0")
+    line = re.sub(r"\$\{(\w+)\}|\$(\w+)", lambda m: env.get(m.group(1) or m.group(2), ""), line)
+    return shlex.split(line.replace("\0", "$"))
+
+
 def caps(unit, key):
     return set(" ".join(unit.get(key, [])).split())
 
@@ -329,12 +338,11 @@ def run_daemons(gw_unit, mg_unit, work, procs, created_dirs):
     make_unit_dirs(gw_unit, created_dirs)
     env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
     umask = lambda unit: ["/bin/sh", "-c", f"umask {unit.get('UMask', ['0022'])[0]}; exec \"$@\"", "sh"]
-    mg_cmd = mg_unit["ExecStart"][0].split()
+    mg_cmd = exec_argv(mg_unit["ExecStart"][0], env)
     mgmtd = start_bg(procs, ["ip", "netns", "exec", GW_NS] + umask(mg_unit) + unit_runner(mg_unit) + ["--"] + mg_cmd,
                      os.path.join(work, "mgmtd.log"), env)
     # The unit's ExecStartPost: ready once the event socket exists.
-    post = ["ip", "netns", "exec", GW_NS] + unit_runner(mg_unit) + ["--", "/bin/sh", "-c",
-                                                                   mg_unit["ExecStartPost"][0].split("-c ", 1)[1].strip("'")]
+    post = ["ip", "netns", "exec", GW_NS] + unit_runner(mg_unit) + ["--"] + exec_argv(mg_unit["ExecStartPost"][0], env)
     r = run(*post, check_rc=False, env=env)
     check(r.returncode == 0 and mgmtd.poll() is None,
           f"isogate-mgmtd runs as the unit would (ExecStartPost rc {r.returncode}): {open(os.path.join(work, 'mgmtd.log')).read()[-400:]}")
@@ -342,13 +350,13 @@ def run_daemons(gw_unit, mg_unit, work, procs, created_dirs):
     check(grp.getgrgid(st.st_gid).gr_name == "isogate-ctl" and stat.S_IMODE(st.st_mode) == 0o660,
           "control socket: group isogate-ctl, mode 0660")
 
-    gw_cmd = gw_unit["ExecStart"][0].split()
+    gw_cmd = exec_argv(gw_unit["ExecStart"][0], env)
     gw = start_bg(procs, ["ip", "netns", "exec", GW_NS] + umask(gw_unit) + unit_runner(gw_unit) + ["--"] + gw_cmd,
                   os.path.join(work, "gw.log"), env)
     post_env = dict(env, MAINPID=str(gw.pid))
     # gw.pid is `ip netns exec`'s pid, which execs setpriv, which execs isogate-gw: same pid.
-    script = gw_unit["ExecStartPost"][0].split("-c ", 1)[1].strip("'")
-    run("ip", "netns", "exec", GW_NS, *unit_runner(gw_unit), "--", "/bin/sh", "-c", script, env=post_env)
+    run("ip", "netns", "exec", GW_NS, *unit_runner(gw_unit), "--",
+        *exec_argv(gw_unit["ExecStartPost"][0], post_env), env=post_env)
     wait_for(lambda: len(events(syslog_path, type="policy-loaded")) >= 1,
              "policy-loaded from isogate-gw reaches the syslog collector through isogate-mgmtd")
     check(gw.poll() is None, f"isogate-gw runs as the unit would: {open(os.path.join(work, 'gw.log')).read()[-400:]}")
@@ -411,8 +419,9 @@ def check_control(gw_unit, gw, syslog_path):
     wait_for(lambda: len(events(syslog_path, type="policy-loaded")) > before,
              "isogatectl reload: mgmtd signals isogate-gw through the unit's pidfile, policy loaded again")
     before = len(events(syslog_path, type="policy-loaded"))
-    reload_cmd = gw_unit["ExecReload"][0].replace("$MAINPID", str(gw.pid)).split()
-    run(*reload_cmd)  # systemd runs ExecReload as the unit's user; root can signal it too
+    # systemd runs ExecReload with the unit's credentials too.
+    run("ip", "netns", "exec", GW_NS, *unit_runner(gw_unit), "--",
+        *exec_argv(gw_unit["ExecReload"][0], {"MAINPID": str(gw.pid)}))
     wait_for(lambda: len(events(syslog_path, type="policy-loaded")) > before,
              "the unit's ExecReload (systemctl reload isogate-gw) reloads the policy")
     wait_for(lambda: events(syslog_path, type="audit"), "control actions are reported as audit events")
