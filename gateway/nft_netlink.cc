@@ -202,7 +202,7 @@ std::optional<uint32_t> NftNetlink::generation(std::string* error) {
   return gen;
 }
 
-std::string NftNetlink::dump(uint16_t type, const std::string& setName,
+std::string NftNetlink::dump(uint16_t type, const std::string& name,
                              const std::function<void(const nlmsghdr*)>& onMessage, uint16_t* resId) {
   std::vector<char> buf(1 << 20);
   const uint32_t seq = nextSeq();
@@ -210,11 +210,14 @@ std::string NftNetlink::dump(uint16_t type, const std::string& setName,
   if (type == NFT_MSG_GETSETELEM) {
     nftnl_set* s = nftnl_set_alloc();
     nftnl_set_set_str(s, NFTNL_SET_TABLE, policy::kNftTable);
-    nftnl_set_set_str(s, NFTNL_SET_NAME, setName.c_str());
+    nftnl_set_set_str(s, NFTNL_SET_NAME, name.c_str());
     nftnl_set_elems_nlmsg_build_payload(nlh, s);
     nftnl_set_free(s);
   } else {
     mnl_attr_put_strz(nlh, 1 /* NFTA_*_TABLE */, policy::kNftTable);
+    // Rules are dumped one chain at a time: the kernel looks the chain up by
+    // name and only skips that chain's rules on each continuation.
+    if (type == NFT_MSG_GETRULE && !name.empty()) mnl_attr_put_strz(nlh, NFTA_RULE_CHAIN, name.c_str());
   }
   if (mnl_socket_sendto(nl_, nlh, nlh->nlmsg_len) < 0) return "cannot send a dump request: " + errnoText(errno);
   struct Ctx {
@@ -278,15 +281,17 @@ std::optional<NftTableCounts> NftNetlink::readBack(std::string* error, uint32_t*
   }, &resId);
   if (!err.empty()) return fail(err);
   if (!check(resId, any)) return fail("the ruleset changed during the readback");
-  any = false;
-  err = dump(NFT_MSG_GETRULE, "", [&](const nlmsghdr* m) {
-    const Attrs a = parseAttrs(m);
-    if (std::strcmp(a.str(NFTA_RULE_TABLE), policy::kNftTable) != 0) return;
-    any = true;
-    ++c.rulesPerChain[a.str(NFTA_RULE_CHAIN)];
-  }, &resId);
-  if (!err.empty()) return fail(err);
-  if (!check(resId, any)) return fail("the ruleset changed during the readback");
+  for (auto& [chain, count] : c.rulesPerChain) {
+    any = false;
+    err = dump(NFT_MSG_GETRULE, chain, [&](const nlmsghdr* m) {
+      const Attrs a = parseAttrs(m);
+      if (std::strcmp(a.str(NFTA_RULE_TABLE), policy::kNftTable) != 0 || chain != a.str(NFTA_RULE_CHAIN)) return;
+      any = true;
+      ++count;
+    }, &resId);
+    if (!err.empty()) return fail("chain " + chain + ": " + err);
+    if (!check(resId, any)) return fail("the ruleset changed during the readback");
+  }
   std::vector<std::string> named;
   any = false;
   err = dump(NFT_MSG_GETSET, "", [&](const nlmsghdr* m) {

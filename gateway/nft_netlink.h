@@ -79,7 +79,7 @@ class NftNetlink {
   }
 
  private:
-  std::string dump(uint16_t type, const std::string& setName,
+  std::string dump(uint16_t type, const std::string& name,  // the set (GETSETELEM) or chain (GETRULE) to dump
                    const std::function<void(const nlmsghdr*)>& onMessage, uint16_t* resId);
 
   mnl_socket* nl_ = nullptr;

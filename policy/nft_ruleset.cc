@@ -221,6 +221,7 @@ class Builder {
     for (uint16_t a = 0; a < p_.zones.size(); ++a) addFromChain(a);
     for (uint16_t a = 0; a < p_.zones.size(); ++a)
       for (uint16_t b = 0; b < p_.zones.size(); ++b) addPairChain(a, b);
+    for (auto& part : parts_) rs_.chains.push_back(std::move(part));
     return std::move(rs_);
   }
 
@@ -446,8 +447,10 @@ class Builder {
       rs_.chains.push_back(std::move(c));
       return;
     }
+    std::vector<NftRule> lowered;
     for (const auto& r : p_.rules)
-      if (r.fromZone == a && r.toZone == b) lowerRule(r, c.rules);
+      if (r.fromZone == a && r.toZone == b) lowerRule(r, lowered);
+    addRulesInParts(c, std::move(lowered));
     if (a == b && p_.zones[a].intraZoneAllow) {
       NftRule r;
       r.matches = {ctState(kCtNew)};
@@ -460,6 +463,29 @@ class Builder {
                               : p_.zones[a].intraZoneAllow ? "intra_zone: allow (only new flows)"
                                                            : "intra_zone: deny"));
     rs_.chains.push_back(std::move(c));
+  }
+
+  // A long pair chain is cut into parts of at most kNftMaxRulesPerChain rules,
+  // jumped to in order (a part without a match returns; accept and drop end
+  // the evaluation), so first-match order is kept. Why: the kernel dumps a
+  // chain's rules by skipping the ones already sent on every message, which
+  // is quadratic in the chain's length; short chains keep the readback of a
+  // 100k-rule ruleset linear (docs/PERFORMANCE.md, kernel backend).
+  void addRulesInParts(NftChain& c, std::vector<NftRule> rules) {
+    if (rules.size() <= kNftMaxRulesPerChain) {
+      for (auto& r : rules) c.rules.push_back(std::move(r));
+      return;
+    }
+    for (size_t first = 0, part = 1; first < rules.size(); first += kNftMaxRulesPerChain, ++part) {
+      NftChain sub{c.name + "__" + std::to_string(part), std::nullopt, {}};
+      const size_t last = std::min(rules.size(), first + kNftMaxRulesPerChain);
+      for (size_t i = first; i < last; ++i) sub.rules.push_back(std::move(rules[i]));
+      NftRule jump;
+      jump.verdict = jumpTo(sub.name);
+      jump.comment = "rules " + std::to_string(first + 1) + "-" + std::to_string(last);
+      c.rules.push_back(std::move(jump));
+      parts_.push_back(std::move(sub));
+    }
   }
 
   void lowerRule(const CompiledRule& r, std::vector<NftRule>& out) const {
@@ -513,6 +539,7 @@ class Builder {
   const NftBuildOptions& o_;
   ZoneSpace space4_, space6_;
   NftRuleset rs_;
+  std::vector<NftChain> parts_;  // parts of long pair chains, declared after every pair chain
 };
 
 }  // namespace

@@ -25,6 +25,9 @@ inline constexpr uint16_t kNflogSpoofedSource = 4;
 inline constexpr uint16_t kNflogMalformed = 5;
 inline constexpr uint16_t kNflogFlowAllowed = 6;
 inline constexpr size_t kNftLogPrefixMax = 127;  // kernel NF_LOG_PREFIXLEN - 1
+// A pair chain longer than this is cut into parts `<chain>__1`, `__2`, ...
+// jumped to in order (why: nft_ruleset.cc, addRulesInParts).
+inline constexpr size_t kNftMaxRulesPerChain = 1000;
 
 // What a match expression reads. Addresses are family specific; a rule that
 // reads one always also matches NfProto first (as nft itself would add).

@@ -94,6 +94,10 @@ TEST_F(NftNetlinkE2e, BigPolicyLoadsLikeTheText) {
   expectSameAsText("big5k", policy::buildNftRuleset(policy::testing::bigPolicy(5000)));
 }
 
+TEST_F(NftNetlinkE2e, LongPairChainLoadsInPartsLikeTheText) {
+  expectSameAsText("onepair", policy::buildNftRuleset(policy::testing::onePairPolicy(2500)));
+}
+
 TEST_F(NftNetlinkE2e, ReloadReplacesTheTableAndAdvancesTheGeneration) {
   ScopedNetns ns("nftnl");
   ASSERT_TRUE(ns.ok());

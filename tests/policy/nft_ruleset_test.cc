@@ -273,5 +273,34 @@ TEST(NftRuleset, BigPolicyLowersEveryRule) {
   EXPECT_EQ(ruleRules, 20000u);
 }
 
+TEST(NftRuleset, LongPairChainIsCutIntoPartsKeepingRuleOrder) {
+  const size_t n = 2 * kNftMaxRulesPerChain + 500;
+  const auto rs = buildNftRuleset(testing::onePairPolicy(n));
+  const auto& c = chain(rs, "pair_z1_z2");
+  // counter, one jump per part, default deny
+  ASSERT_EQ(c.rules.size(), 5u);
+  std::vector<std::string> order;
+  for (int part = 1; part <= 3; ++part) {
+    const std::string name = "pair_z1_z2__" + std::to_string(part);
+    EXPECT_EQ(c.rules[part].verdict, (NftVerdict{NftVerdictKind::Jump, name}));
+    EXPECT_TRUE(c.rules[part].matches.empty());
+    const auto& sub = chain(rs, name);
+    EXPECT_FALSE(sub.base);
+    EXPECT_EQ(sub.rules.size(), part < 3 ? kNftMaxRulesPerChain : 500u);
+    for (const auto& r : sub.rules) order.push_back(r.comment);
+  }
+  ASSERT_EQ(order.size(), n);
+  for (size_t k = 0; k < n; ++k) EXPECT_EQ(order[k], "r" + std::to_string(k));
+  EXPECT_EQ(c.rules[4].log->group, kNflogLogicalIsolation);  // the default deny stays last
+  // parts come after every pair chain, so the pair chains keep their place
+  EXPECT_EQ(rs.chains.back().name, "pair_z1_z2__3");
+}
+
+TEST(NftRuleset, ChainAtTheLimitIsNotCut) {
+  const auto rs = buildNftRuleset(testing::onePairPolicy(kNftMaxRulesPerChain));
+  EXPECT_EQ(chain(rs, "pair_z1_z2").rules.size(), kNftMaxRulesPerChain + 2);
+  EXPECT_EQ(rs.findChain("pair_z1_z2__1"), nullptr);
+}
+
 }  // namespace
 }  // namespace isogate::policy

@@ -137,4 +137,22 @@ inline CompiledPolicy bigPolicy(size_t n) {
   return p;
 }
 
+// `n` rules all in one zone pair (z1 > z2 of bigPolicy's zones): one pair
+// chain long enough to be cut into parts.
+inline CompiledPolicy onePairPolicy(size_t n) {
+  CompiledPolicy p = bigPolicy(0);
+  for (size_t k = 0; k < n; ++k) {
+    CompiledRule r;
+    r.id = static_cast<uint32_t>(k);
+    r.name = "r" + std::to_string(k);
+    r.fromZone = 1;
+    r.toZone = 2;
+    r.src = {pfx(("10.1." + std::to_string(k / 250) + "." + std::to_string(k % 250 + 1) + "/32").c_str())};
+    r.terms = {tcpPort(static_cast<uint16_t>(1000 + k), static_cast<uint16_t>(1000 + k))};
+    r.action = k % 10 == 9 ? Action::Deny : Action::Allow;
+    p.rules.push_back(std::move(r));
+  }
+  return p;
+}
+
 }  // namespace isogate::policy::testing
