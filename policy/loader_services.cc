@@ -72,7 +72,9 @@ void loadIcmpTypes(YamlReader& r, const yaml::Entry& e, ServiceTerm& term) {
 }  // namespace
 
 std::optional<PortRange> parsePortItem(std::string_view text, std::string* why) {
-  const std::string quoted = "'" + std::string(text) + "'";
+  // Built by appending: GCC 12 at -O3 reports a false -Wrestrict for "'" + std::string(...).
+  std::string quoted(1, '\'');
+  quoted.append(text).push_back('\'');
   const auto dash = text.find('-');
   if (dash == std::string_view::npos) {
     const auto n = wholeNumber(text);
