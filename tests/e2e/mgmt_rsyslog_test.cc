@@ -241,6 +241,7 @@ TEST_F(MgmtRsyslog, BuffersWhileRsyslogIsDownAndReportsTheLoss) {
       << "\nbackend: nftables\ninterfaces:\n"
       << "  - name: ext0\n    zone: extranet\n    address: [10.20.0.1/16]\n"
       << "events:\n  syslog: [\"tcp://127.0.0.1:" << tcp << "\"]\n"
+      << "metrics: 127.0.0.1:" << metricsPort << "\n"
       << "control:\n  socket: " << path("control.sock") << "\n";
   std::string events = path("events.sock");
   mgmtd_ = spawn({ISOGATE_MGMTD, "--config", path("gw.yaml"), "--event-socket", events,
