@@ -38,7 +38,8 @@ class Dataplane {
  public:
   // Call after rte_eal_init(). nullptr with *error on a bad config or when
   // DPDK objects cannot be created. No policy is installed: until
-  // installPolicy() succeeds every packet is dropped (`no-policy`).
+  // installPolicy() succeeds every packet is dropped (`no-policy`); only ARP
+  // and neighbour solicitations for the gateway's own addresses are answered.
   static std::unique_ptr<Dataplane> create(const DataplaneConfig& config, std::string* error);
   ~Dataplane();
   Dataplane(const Dataplane&) = delete;

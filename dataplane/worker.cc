@@ -57,12 +57,17 @@ void Worker::runChunk(uint16_t port, rte_mbuf* const* pkts, uint16_t n, TxBuffer
   for (uint16_t i = 0; i < n; ++i) b.pkts[i] = pkts[i];
   bump(ctx_.counters.rx, n);
   parse_.process(b);
-  if (!tables || port >= ctx_.topo.portCount()) {  // fail closed: nothing passes without a policy
-    for (uint16_t i = 0; i < n; ++i) {
-      if (b.live(i)) b.drop(i, DropReason::NoPolicy);
-    }
+  if (port >= ctx_.topo.portCount() || (!tables && ctx_.topo.monitor(port))) {
+    dropAll(b, DropReason::NoPolicy);
   } else if (ctx_.topo.monitor(port)) {
     monitor_.process(b);
+  } else if (!tables) {
+    // Fail closed: nothing is forwarded or answered without a policy, except ARP and
+    // neighbour discovery for the port's own addresses. Hosts resolve their router as soon
+    // as it is up; a router that ignored them until its policy arrived would leave their
+    // neighbour entries failing (EHOSTUNREACH) for seconds after it did.
+    local_.process(b);
+    dropAll(b, DropReason::NoPolicy);
   } else {
     local_.process(b);
     zones_.process(b);
@@ -71,6 +76,12 @@ void Worker::runChunk(uint16_t port, rte_mbuf* const* pkts, uint16_t n, TxBuffer
     forward_.process(b);
   }
   account_.process(b, tx);
+}
+
+void Worker::dropAll(Burst& b, DropReason reason) noexcept {
+  for (int i = 0; i < b.count; ++i) {
+    if (b.live(i)) b.drop(i, reason);
+  }
 }
 
 uint32_t Worker::expireFlows(uint64_t now, uint32_t budget) noexcept {

@@ -51,6 +51,8 @@ class Worker {
  private:
   void runChunk(uint16_t port, rte_mbuf* const* pkts, uint16_t n, TxBuffer& tx, uint64_t now,
                 const PolicyTables* tables) noexcept;
+  // Drops every packet of the burst that no stage has decided on yet.
+  static void dropAll(Burst& b, DropReason reason) noexcept;
 
   WorkerContext ctx_;
   const std::atomic<const PolicyTables*>& tables_;

@@ -145,6 +145,14 @@ Harness::Harness(const std::string& policyYaml, DataplaneConfig config) {
   now_ = 1000 * hz_;
 }
 
+Harness::Harness(NoPolicy, DataplaneConfig config) {
+  std::string error;
+  dp_ = Dataplane::create(config, &error);
+  if (!dp_) throw std::runtime_error("Dataplane::create: " + error);
+  hz_ = rte_get_tsc_hz();
+  now_ = 1000 * hz_;
+}
+
 Outcome Harness::send(uint16_t port, const Bytes& frame) {
   const CounterTotals before = dp_->totals();
   TxBuffer tx;

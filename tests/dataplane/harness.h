@@ -45,6 +45,9 @@ class Harness {
  public:
   explicit Harness(const std::string& policyYaml = kTestPolicy,
                    DataplaneConfig config = testConfig());
+  // A data plane with no policy installed yet (as a gateway whose first policy was rejected).
+  struct NoPolicy {};
+  explicit Harness(NoPolicy, DataplaneConfig config = testConfig());
   Dataplane& dp() { return *dp_; }
   // Sends one frame in on `port` at TSC `now` (default: a fixed clock that tests advance).
   Outcome send(uint16_t port, const Bytes& frame);
