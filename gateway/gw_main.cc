@@ -1,11 +1,17 @@
-// isogate-gw --config GATEWAY.yaml [--events-file PATH] [--mgmt-socket PATH] [--check-only]
-// Wires the parts together: config, backend, policy loader, NFLOG events, signal loop.
-// Exit codes: 0 stopped by a signal (rules stay in force), 1 bad config or backend
-// failure, 2 usage.
+// isogate-gw --config GATEWAY.yaml [--events-file PATH] [--mgmt-socket PATH] [--pidfile PATH]
+//            [--check-only]
+// Wires the parts together: config, backend, policy loader, NFLOG events, signal loop,
+// the pidfile isogate-mgmtd signals for a reload. Exit codes: 0 stopped by a signal (rules
+// stay in force), 1 bad config or backend failure, 2 usage.
 #include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 
@@ -26,14 +32,19 @@ namespace {
 
 using namespace isogate;
 
+constexpr const char* kDefaultPidfile = "/run/isogate/isogate-gw.pid";
+
 struct Args {
   std::string config, eventsFile, mgmtSocket;
+  std::string pidfile = kDefaultPidfile;
   bool checkOnly = false;
   bool untilIdle = false;  // dpdk: replay the configured captures to their end, print a summary, exit
 };
 
 int usage() {
-  std::fprintf(stderr, "usage: isogate-gw --config GATEWAY.yaml [--events-file PATH] [--mgmt-socket PATH] [--check-only] [--until-idle]\n");
+  std::fprintf(stderr,
+               "usage: isogate-gw --config GATEWAY.yaml [--events-file PATH] [--mgmt-socket PATH]\n"
+               "                  [--pidfile PATH] [--check-only] [--until-idle]\n");
   return 2;
 }
 
@@ -51,6 +62,8 @@ bool parseArgs(int argc, char** argv, Args& a) {
       if (!value(a.eventsFile)) return false;
     } else if (k == "--mgmt-socket") {
       if (!value(a.mgmtSocket)) return false;
+    } else if (k == "--pidfile") {
+      if (!value(a.pidfile) || a.pidfile.empty()) return false;
     } else if (k == "--check-only") {
       a.checkOnly = true;
     } else if (k == "--until-idle") {
@@ -72,6 +85,41 @@ mgmt::Event fault(const std::string& what) {
   e.set("error", what);
   e.message = what;
   return e;
+}
+
+// The pidfile isogate-mgmtd reads to SIGHUP this gateway (mgmt/gateway_reload.h). Written
+// whole to a temporary name and renamed, so a reader never sees a partial pid.
+bool writePidfile(const std::string& path, std::string& error) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::path parent = fs::path(path).parent_path();
+  if (!parent.empty()) fs::create_directories(parent, ec);
+  std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << ::getpid() << "\n";
+    out.close();
+    if (!out) {
+      error = "cannot write pidfile " + tmp + ": " + std::strerror(errno ? errno : EIO);
+      ::unlink(tmp.c_str());
+      return false;
+    }
+  }
+  ::chmod(tmp.c_str(), 0644);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    error = "cannot write pidfile " + path + ": " + std::strerror(errno);
+    ::unlink(tmp.c_str());
+    return false;
+  }
+  return true;
+}
+
+// Removed only while it still names this process: a second gateway started later (a test,
+// an operator mistake) owns it now, and taking it away would cut that one's reload hook.
+void removePidfile(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  if (in && std::getline(in, line) && line == std::to_string(::getpid())) ::unlink(path.c_str());
 }
 
 }  // namespace
@@ -111,7 +159,14 @@ int main(int argc, char** argv) {
   }
   if (config.backend == policy::Backend::Dpdk) {
 #ifdef ISOGATE_HAVE_DPDK_BACKEND
-    return gateway::runDpdkGateway(config, {args.eventsFile, args.mgmtSocket, args.untilIdle, 0.5});
+    // The DPDK backend applies its policy inside runDpdkGateway; a SIGHUP sent as soon as the
+    // pidfile exists stays pending (blocked above) until its signal loop reads it.
+    std::string pidError;
+    bool pidWritten = !args.untilIdle && writePidfile(args.pidfile, pidError);
+    if (!args.untilIdle && !pidWritten) std::fprintf(stderr, "isogate-gw: %s\n", pidError.c_str());
+    int rc = gateway::runDpdkGateway(config, {args.eventsFile, args.mgmtSocket, args.untilIdle, 0.5});
+    if (pidWritten) removePidfile(args.pidfile);
+    return rc;
 #else
     std::fprintf(stderr, "isogate-gw: dpdk backend not built in this binary\n");
     return 1;
@@ -163,8 +218,16 @@ int main(int argc, char** argv) {
     events.emit(fault("violation events unavailable: " + error));  // enforcement goes on regardless
   }
   loader.load();  // a rejected policy leaves the forward path closed; SIGHUP retries
+  // Written after the first load, also a rejected one: a reload from isogate-mgmtd (a fixed
+  // policy, a rollback) is exactly what a gateway with a rejected policy needs.
+  bool pidWritten = writePidfile(args.pidfile, error);
+  if (!pidWritten) {
+    std::fprintf(stderr, "isogate-gw: %s\n", error.c_str());
+    events.emit(fault(error + " (isogate-mgmtd cannot signal reloads; enforcement goes on)"));
+  }
 
   int sig = loop->run();
+  if (pidWritten) removePidfile(args.pidfile);
   std::fprintf(stderr, "isogate-gw: stopping on signal %d; the rules stay in force\n", sig);
   return 0;
 }
