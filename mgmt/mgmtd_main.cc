@@ -276,7 +276,9 @@ int main(int argc, char** argv) {
   };
 
   mg::RoleMap roles;
-  roles.admin = config.control.admins;
+  // No admin named: root stays admin (RoleMap's default), else nobody could operate a daemon
+  // whose config has no `control.roles`; root can stop it and read its files anyway.
+  if (!config.control.admins.empty()) roles.admin = config.control.admins;
   roles.officer = config.control.officers;
   roles.auditor = config.control.auditors;
   mg::ControlService control(mg::ControlDeps{
