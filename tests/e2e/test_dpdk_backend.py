@@ -19,6 +19,7 @@ sys.path.insert(0, HERE)
 
 import test_kernel_backend as kb  # noqa: E402
 from dpdk_topology import DpdkTopology  # noqa: E402
+from topology import LINKS  # noqa: E402
 from harness import Gateway, Hosts  # noqa: E402
 from scenarios import Scenario, all_scenarios  # noqa: E402
 
@@ -39,6 +40,14 @@ def case_lifecycle(topo, hosts, work, gwbin):
               f"broken policy at start: policy-rejected with diagnostics ({ev})")
         closed = [Scenario(**{**s.__dict__, "expect_pass": False}) for s in scen]
         kb.check_scenarios(topo, hosts, None, closed, events=False, label="[no policy yet] ")
+        # Closed, but still a router the hosts can resolve (as a kernel router is): had ARP/ND
+        # gone unanswered, their neighbour entries for it would fail just as the policy comes,
+        # and what they send then gets EHOSTUNREACH.
+        for zone, (_, gw4, gw6) in LINKS.items():
+            for fam, addr in (("-4", gw4), ("-6", gw6)):
+                addr = addr.split("/")[0]
+                entry = topo.sh(zone, "ip", fam, "neigh", "show", addr, "dev", "eth0", capture=True).strip()
+                check("lladdr" in entry, f"[no policy yet] the {zone} host resolved its router {addr} ({entry!r})")
         kb.write_policy(work, good)
         ev = gw.reload()
         check(ev.get("type") == "policy-loaded", f"fixed policy loads on SIGHUP ({ev})")
