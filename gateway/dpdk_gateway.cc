@@ -13,6 +13,7 @@
 #include <map>
 
 #include "gateway/dpdk_backend.h"
+#include "gateway/dpdk_bench_env.h"
 #include "gateway/dpdk_eal.h"
 #include "gateway/dpdk_summary.h"
 #include "gateway/event_output.h"
@@ -179,6 +180,10 @@ int runDpdkGateway(const policy::GatewayConfig& original, const DpdkRunOptions& 
   DpdkBackend backend(config, bo);
   if (!backend.start(error)) {
     events.emit(fault("cannot start the DPDK data plane: " + error));
+    std::fprintf(stderr, "isogate-gw: %s\n", error.c_str());
+    return 1;
+  }
+  if (!applyBenchEnvironment(backend.dataplane(), error)) {
     std::fprintf(stderr, "isogate-gw: %s\n", error.c_str());
     return 1;
   }

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "gateway/dpdk_eal.h"
+#include "gateway/dpdk_pcap_count.h"
 
 namespace isogate::gateway {
 
@@ -40,7 +41,7 @@ bool DpdkPorts::open(const std::vector<PortSpec>& specs, unsigned queues, std::s
   unsigned mbufs = 8191;
   for (const auto& spec : specs) {
     // net_pcap with infinite_rx keeps the whole capture in mbufs of this pool (benchmarks).
-    if (spec.device.find("infinite_rx=1") != std::string::npos) want += 131072;
+    want += static_cast<unsigned>(infiniteRxFrames(spec.device));
   }
   while (mbufs < want) mbufs = mbufs * 2 + 1;
   pool_ = rte_pktmbuf_pool_create("isogate_mbufs", mbufs, kPoolCache, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);

@@ -1,9 +1,10 @@
 #!/usr/bin/python3
-"""Writes the benchmark captures: FLOWS.pcap with one 64-byte UDP frame (60 bytes + FCS on
+"""Writes the benchmark capture: FLOWS.pcap with one 64-byte UDP frame (60 bytes + FCS on
 the wire) per flow, from N Internet sources (198.18.0.0/15 and on, one port each) to the
-portal host 172.16.30.10:5000, and ARP.pcap with the portal host's ARP reply, so the
-gateway knows the next hop's MAC. Raw pcap writer: fast enough for a million flows.
-Usage: make_flows.py FLOWS.pcap ARP.pcap N"""
+portal host 172.16.30.10:5000. With QUEUES > 1 it also writes FLOWS-q0.pcap .. FLOWS-q{Q-1}.pcap,
+flow i in file i % Q, one per RX queue (net_pcap has no RSS: each flow must stay on one
+queue, i.e. one worker). Raw pcap writer: fast enough for a million flows.
+Usage: make_flows.py FLOWS.pcap N [QUEUES]"""
 import struct
 import sys
 
@@ -36,12 +37,14 @@ def write(path, frames):
 
 
 def main():
-    flows_path, arp_path, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
-    write(flows_path, (frame(i) for i in range(n)))
-    host_mac = bytes.fromhex("0200000000aa")
-    arp = (b"\xff" * 6 + host_mac + b"\x08\x06" + struct.pack("!HHBBH", 1, 0x0800, 6, 4, 2) + host_mac +
-           bytes([172, 16, 30, 10]) + b"\x02\x70\x63\x61\x70\x00" + bytes([172, 16, 30, 1]))
-    write(arp_path, [arp + b"\x00" * (60 - len(arp))])
+    flows_path, n = sys.argv[1], int(sys.argv[2])
+    queues = int(sys.argv[3]) if len(sys.argv) > 3 else 1
+    frames = [frame(i) for i in range(n)]
+    write(flows_path, frames)
+    if queues > 1:
+        stem = flows_path[:-5] if flows_path.endswith(".pcap") else flows_path
+        for q in range(queues):
+            write("%s-q%d.pcap" % (stem, q), frames[q::queues])
 
 
 if __name__ == "__main__":

@@ -1,61 +1,140 @@
 #!/usr/bin/env bash
-# The DPDK gateway against the dpdk-testpmd io-forward ceiling over the same virtual
-# devices (BENCH-NOTES): 64-byte UDP frames of FLOWS flows replayed by net_pcap
-# (infinite_rx=1) into the internet port, forwarded to the portal port; one worker lcore,
-# connection tracking on. Alternates ceiling and gateway ROUNDS times per rule count and
-# prints one line per run, then the medians. Usage (as root):
-#   bench/dpdk/run_bench.sh BUILD_DIR [RULES="100 10000 100000"] [FLOWS=100000] [ROUNDS=3] [SECONDS=6]
+# isogate-gw (backend: dpdk) against the dpdk-testpmd io-forward ceiling over the same
+# virtual devices (../shared/BENCH-NOTES.md): 64-byte UDP frames of FLOWS concurrent flows
+# replayed by net_pcap (infinite_rx=1) into the internet port, forwarded to the portal port,
+# a net_null sink (no-rx=1); connection tracking on; a generated policy of RULES rules
+# (isogate-policy-gen, seed 1) plus the rule that allows the flows. The portal host's MAC
+# is given by ISOGATE_DPDK_NEIGHBOURS (a net_null never answers ARP).
+#
+# Per rule count and lcore count it alternates ceiling and gateway ROUNDS times; each run is
+# measured from outside the same way (bench/dpdk/measure.py: port counters by telemetry, CPU
+# time of the worker threads from /proc) after WARMUP s, over SECS s. With RELOAD=1 it adds
+# gateway runs that reload the policy (SIGHUP, alternating two generated policies of the same
+# size) every RELOAD_EVERY s at full rate and report the packets dropped over the whole run.
+# Prints one line per run, then medians. Usage (as root):
+#   bench/dpdk/run_bench.sh BUILD_DIR
+# Environment: RULES="10000" FLOWS=100000 ROUNDS=2 LCORES="1" WARMUP=3 SECS=5 RELOAD=0
+#   RELOAD_EVERY=2 MEM=1024 (EAL -m, MiB) KEEP=0 (keep the work folder)
 set -eu
-build=$(realpath "$1"); rules_list=${2:-"100 10000 100000"}; flows=${3:-100000}; rounds=${4:-3}; secs=${5:-6}
+build=$(realpath "$1")
+rules_list=${RULES:-10000}; flows=${FLOWS:-100000}; rounds=${ROUNDS:-2}; lcores_list=${LCORES:-1}
+warmup=${WARMUP:-3}; secs=${SECS:-5}; reload=${RELOAD:-0}; reload_every=${RELOAD_EVERY:-2}; mem=${MEM:-1024}
 here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d /tmp/isogate-dpdk-bench.XXXXXX)
-trap 'rm -rf "$work"' EXIT
-gen=$(ls "$build"/bench/policy/isogate-policy-gen)
+[ "${KEEP:-0}" = 1 ] || trap 'rm -rf "$work"' EXIT
+gen="$build/bench/policy/isogate-policy-gen"
 gw="$build/gateway/isogate-gw"
-/usr/bin/python3 "$here/make_flows.py" "$work/flows.pcap" "$work/arp.pcap" "$flows"
-rx="net_pcap0,rx_pcap=$work/flows.pcap,infinite_rx=1"
-tx="net_pcap1,rx_pcap=$work/arp.pcap,tx_pcap=/dev/null"
+measure="/usr/bin/python3 $here/measure.py"
 hz=$(awk '/^cpu MHz/ {print $4 * 1e6; exit}' /proc/cpuinfo)
+export ISOGATE_DPDK_NEIGHBOURS="172.16.30.10=02:00:00:00:00:aa"
 
-ceiling() {
-  timeout -s INT "$secs" dpdk-testpmd -l 0-1 --no-huge -m 512 --no-pci --no-shconf --file-prefix "ceil$$" \
-    --vdev="$rx" --vdev="$tx" --log-level=3 -- --total-num-mbufs=163840 --forward-mode=io --stats-period=1 \
-    2>/dev/null | { awk '/Rx-pps:/ {n++; if (n % 2 == 1 && n > 2) print $2}' | sort -g |
-    awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)] / 1e6}'; }
+echo "# $(date -u '+%F %T UTC') $(uname -n), $(nproc) CPUs, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)"
+echo "# flows=$flows rules=[$rules_list] lcores=[$lcores_list] rounds=$rounds warmup=${warmup}s window=${secs}s"
+echo "# load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+/usr/bin/python3 "$here/make_flows.py" "$work/flows.pcap" "$flows" 2
+
+# The RX vdev for Q queues: one rx_pcap per queue (net_pcap has no RSS).
+rx_vdev() {
+  if [ "$1" = 1 ]; then echo "net_pcap0,rx_pcap=$work/flows.pcap,infinite_rx=1"; return; fi
+  local v="net_pcap0" q
+  for q in $(seq 0 $(($1 - 1))); do v="$v,rx_pcap=$work/flows-q$q.pcap"; done
+  echo "$v,infinite_rx=1"
 }
+# EAL lcores: the first runs the main/control thread (mostly asleep), the rest one worker each;
+# 2 workers on this 2-CPU machine share CPU 0 with the main thread.
+lcores_arg() { if [ "$1" = 1 ]; then echo "-l 0-1"; else echo "--lcores=0@0,1@0,2@1"; fi; }
+lcores_yaml() { if [ "$1" = 1 ]; then echo '-l, "0-1"'; else echo '"--lcores=0@0,1@0,2@1"'; fi; }
 
-gateway() {  # $1 policy file
-  cat > "$work/gw.yaml" <<YAML
-version: 1
-name: gw-bench
-policy: $1
-backend: dpdk
-interfaces:
-  - {name: inet0, zone: internet, address: [198.51.100.1/24], device: "$rx"}
-  - {name: portal0, zone: portal, address: [172.16.30.1/24], device: "$tx"}
-dpdk:
-  eal: [--no-huge, -m, "512", --no-pci, --no-shconf, -l, "0-1", --file-prefix, "gwb$$", --log-level, "3"]
-YAML
-  timeout -s TERM "$secs" "$gw" --config "$work/gw.yaml" --events-file /dev/null 2>&1 >/dev/null |
-    sed -n 's/.*stopping.*received, \([0-9]*\) forwarded.*(\([0-9.]*\) Mpps received).*/\2 \1/p' || true
-}
-
-for n in $rules_list; do
-  "$gen" --rules "$n" -o "$work/policy-$n.yaml"
-  cat >> "$work/policy-$n.yaml" <<YAML
+policy_for() {  # $1 rules, $2 seed, $3 output
+  "$gen" --rules "$1" --seed "$2" -o "$3"
+  cat >> "$3" <<YAML
   - name: bench-flows
     from: internet
     to: {zone: portal, networks: [172.16.30.10/32]}
     services: [{udp: [5000]}]
     action: allow
 YAML
-  cs=(); gs=()
-  for r in $(seq "$rounds"); do
-    c=$(ceiling); g=$(gateway "$work/policy-$n.yaml")
-    echo "rules=$n round=$r ceiling_mpps=$c gateway_mpps_forwarded=${g}"
-    cs+=("$c"); gs+=("${g%% *}")
+}
+
+ceiling() {  # $1 workers -> JSON line
+  local prefix="dpbc$$" pid out
+  # shellcheck disable=SC2046
+  dpdk-testpmd $(lcores_arg "$1") --no-huge -m "$mem" --no-pci --no-shconf --file-prefix "$prefix" \
+    --vdev="$(rx_vdev "$1")" --vdev=net_null0,no-rx=1 --log-level=3 -- \
+    --total-num-mbufs=$((flows + 32768)) --rxq="$1" --txq="$1" --nb-cores="$1" --forward-mode=io \
+    >"$work/testpmd.log" 2>&1 &
+  pid=$!
+  out=$($measure --prefix "$prefix" --pid "$pid" --warmup "$warmup" --seconds "$secs" || true)
+  kill -INT "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  echo "$out"
+}
+
+gateway() {  # $1 workers, $2 policy file, [$3 hup-every, $4 reload command] -> JSON line + stop line
+  local prefix="dpbg$$" pid out stop
+  cat >"$work/gw.yaml" <<YAML
+version: 1
+name: gw-bench
+policy: $2
+backend: dpdk
+interfaces:
+  - {name: inet0, zone: internet, address: [198.51.100.1/24], device: "$(rx_vdev "$1")"}
+  - {name: portal0, zone: portal, address: [172.16.30.1/24], device: "net_null0,no-rx=1"}
+dpdk:
+  eal: [--no-huge, -m, "$mem", --no-pci, --no-shconf, $(lcores_yaml "$1"), --file-prefix, $prefix, --log-level, "3"]
+YAML
+  rm -f "$work/events.log"
+  "$gw" --config "$work/gw.yaml" --events-file "$work/events.log" >"$work/gw.out" 2>"$work/gw.log" &
+  pid=$!
+  if [ -n "${3:-}" ]; then
+    out=$($measure --prefix "$prefix" --pid "$pid" --warmup "$warmup" --seconds "$secs" --hup-every "$3" \
+      --reload-cmd "$4" || true)
+  else
+    out=$($measure --prefix "$prefix" --pid "$pid" --warmup "$warmup" --seconds "$secs" || true)
+  fi
+  kill -TERM "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  stop=$(sed -n 's/.*forwarding\. \([0-9]*\) packets received, \([0-9]*\) forwarded, \([0-9]*\) transmitted, \([0-9]*\) dropped, \([0-9]*\) refused.*/{"run_rx": \1, "run_forwarded": \2, "run_dropped": \4, "run_refused": \5}/p' "$work/gw.log")
+  [ -n "$out" ] || { echo "gateway failed:" >&2; tail -5 "$work/gw.log" >&2; }
+  echo "$out ${stop:-{\}}"
+}
+
+field() { /usr/bin/python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(d.get(sys.argv[2], "nan"))' "$1" "$2" 2>/dev/null || echo nan; }
+median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {if (NR % 2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'; }
+
+for n in $rules_list; do
+  policy_for "$n" 1 "$work/policy-$n.yaml"
+  for w in $lcores_list; do
+    cw=(); gw_=(); cc=(); gc=(); rw=(); rc=()
+    for r in $(seq "$rounds"); do
+      c=$(ceiling "$w")
+      g=$(gateway "$w" "$work/policy-$n.yaml")
+      gj=${g%% \{*}; gs=${g#"$gj"}
+      echo "rules=$n lcores=$w round=$r load=$(cut -d' ' -f1 /proc/loadavg)"
+      echo "  testpmd : $c"
+      echo "  gateway : $gj"
+      echo "  gateway totals over the whole run:$gs"
+      cw+=("$(field "$c" tx_mpps)"); gw_+=("$(field "$gj" tx_mpps)")
+      cc+=("$(field "$c" tx_mpps_per_cpu_s)"); gc+=("$(field "$gj" tx_mpps_per_cpu_s)")
+      rw+=("$(awk -v a="${gw_[-1]}" -v b="${cw[-1]}" 'BEGIN {print (b > 0 ? a / b : 0)}')")
+      rc+=("$(awk -v a="${gc[-1]}" -v b="${cc[-1]}" 'BEGIN {print (b > 0 ? a / b : 0)}')")
+    done
+    awk -v n="$n" -v w="$w" -v cw="$(median "${cw[@]}")" -v gw="$(median "${gw_[@]}")" -v rw="$(median "${rw[@]}")" \
+      -v cc="$(median "${cc[@]}")" -v gc="$(median "${gc[@]}")" -v rc="$(median "${rc[@]}")" -v hz="$hz" \
+      'BEGIN {printf "MEDIAN rules=%s lcores=%s | wall: testpmd %.2f Mpps, gateway %.2f Mpps, ratio %.2f | per worker CPU-second: testpmd %.2f Mpps, gateway %.2f Mpps, ratio %.2f, gateway %.0f cycles/packet, testpmd %.0f cycles/packet\n", n, w, cw, gw, rw, cc, gc, rc, (gc > 0 ? hz / (gc * 1e6) : 0), (cc > 0 ? hz / (cc * 1e6) : 0)}'
   done
-  cm=$(printf '%s\n' "${cs[@]}" | sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}')
-  gm=$(printf '%s\n' "${gs[@]}" | sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}')
-  awk -v n="$n" -v c="$cm" -v g="$gm" -v hz="$hz" 'BEGIN {printf "MEDIAN rules=%s ceiling=%.2f Mpps gateway=%.2f Mpps ratio=%.2f cycles/packet=%.0f\n", n, c, g, g / c, hz / (g * 1e6)}'
+  if [ "$reload" = 1 ]; then
+    policy_for "$n" 2 "$work/policy-$n-b.yaml"
+    cp "$work/policy-$n.yaml" "$work/policy-$n-a.yaml"
+    cp "$work/policy-$n.yaml" "$work/policy-live.yaml"
+    # Alternate the live policy file between seed 1 and seed 2 before each SIGHUP.
+    swap="if cmp -s $work/policy-live.yaml $work/policy-$n-a.yaml; then cp $work/policy-$n-b.yaml $work/policy-live.tmp; else cp $work/policy-$n-a.yaml $work/policy-live.tmp; fi; mv $work/policy-live.tmp $work/policy-live.yaml"
+    g=$(gateway 1 "$work/policy-live.yaml" "$reload_every" "$swap")
+    gj=${g%% \{*}; gs=${g#"$gj"}
+    echo "RELOAD rules=$n lcores=1 every ${reload_every}s: $gj"
+    echo "  gateway totals over the whole run:$gs"
+    grep -c "policy-loaded" "$work/events.log" 2>/dev/null | sed 's/^/  policy-loaded events (incl. the first): /' || true
+    grep -i "reject" "$work/gw.log" | head -3 || true
+  fi
 done
+echo "# load after: $(cut -d' ' -f1-3 /proc/loadavg)"
