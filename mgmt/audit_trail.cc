@@ -149,9 +149,10 @@ bool AuditTrail::append(AuditRecord& r, std::string& error) {
 AuditVerifyResult AuditTrail::verify() const {
   std::lock_guard lock(mu_);
   AuditVerifyResult res;
-  auto fail = [&](uint64_t line, std::string why) {
+  // `line` set: the message is "line N: why"; else `why` is the whole message and `bad` the line.
+  auto fail = [&](uint64_t line, std::string why, uint64_t bad = 0) {
     res.ok = false;
-    res.badLine = line;
+    res.badLine = line ? line : bad;
     res.error = line ? "line " + std::to_string(line) + ": " + why : why;
     return res;
   };
@@ -161,21 +162,34 @@ AuditVerifyResult AuditTrail::verify() const {
   }
   std::string prev = kGenesis, line;
   uint64_t lineNo = 0, seq = 0;
+  // Names the record too: an edited or unreadable line by the number the chain expects there
+  // (its own text cannot be trusted), one whose hash holds by the number it carries.
+  auto record = [](uint64_t n) { return " (record " + std::to_string(n) + "): "; };
   while (in && std::getline(in, line)) {
     ++lineNo;
     std::string body, hash;
-    if (!splitLine(line, body, hash)) return fail(lineNo, "not an audit record");
-    if (sha256Hex(body) != hash) return fail(lineNo, "hash mismatch (record edited)");
+    std::string at = "line " + std::to_string(lineNo);
+    if (!splitLine(line, body, hash))
+      return fail(0, at + record(seq + 1) + "not an audit record", lineNo);
+    if (sha256Hex(body) != hash)
+      return fail(0, at + record(seq + 1) + "hash mismatch (record edited)", lineNo);
     auto j = nlohmann::json::parse(body, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) return fail(lineNo, "not valid JSON");
+    if (j.is_discarded() || !j.is_object())
+      return fail(0, at + record(seq + 1) + "not valid JSON", lineNo);
+    auto s = j.find("seq");
+    std::string carried = s != j.end() && s->is_number_unsigned() ? record(s->get<uint64_t>()) : ": ";
     auto p = j.find("prev");
     if (p == j.end() || !p->is_string() || p->get<std::string>() != prev)
-      return fail(lineNo,
-                  "previous-hash mismatch (a record before it was deleted, inserted or moved)");
-    auto s = j.find("seq");
+      return fail(0,
+                  at + carried +
+                      "previous-hash mismatch (a record before it was deleted, inserted or moved)",
+                  lineNo);
     if (s == j.end() || !s->is_number_unsigned() || s->get<uint64_t>() != seq + 1)
-      return fail(lineNo, "sequence number " + (s != j.end() ? s->dump() : std::string("missing")) +
-                              ", expected " + std::to_string(seq + 1));
+      return fail(0,
+                  at + carried + "sequence number " +
+                      (s != j.end() ? s->dump() : std::string("missing")) + ", expected " +
+                      std::to_string(seq + 1),
+                  lineNo);
     seq = s->get<uint64_t>();
     prev = hash;
     ++res.records;

@@ -84,7 +84,7 @@ TEST_F(AuditTrailTest, OneEditedByteIsNamed) {
   auto r = AuditTrail(path_).verify();
   EXPECT_FALSE(r.ok);
   EXPECT_EQ(r.badLine, 3u);
-  EXPECT_EQ(r.error, "line 3: hash mismatch (record edited)");
+  EXPECT_EQ(r.error, "line 3 (record 3): hash mismatch (record edited)");
 }
 
 TEST_F(AuditTrailTest, EditedHashIsNamed) {
@@ -94,7 +94,7 @@ TEST_F(AuditTrailTest, EditedHashIsNamed) {
   write(v);
   auto r = AuditTrail(path_).verify();
   EXPECT_EQ(r.badLine, 2u);
-  EXPECT_EQ(r.error, "line 2: hash mismatch (record edited)");
+  EXPECT_EQ(r.error, "line 2 (record 2): hash mismatch (record edited)");
 }
 
 TEST_F(AuditTrailTest, DeletedLineIsNamed) {
@@ -105,7 +105,8 @@ TEST_F(AuditTrailTest, DeletedLineIsNamed) {
   EXPECT_FALSE(r.ok);
   EXPECT_EQ(r.badLine, 2u);
   EXPECT_EQ(r.error,
-            "line 2: previous-hash mismatch (a record before it was deleted, inserted or moved)");
+            "line 2 (record 3): previous-hash mismatch (a record before it was deleted, inserted or "
+            "moved)");
 }
 
 TEST_F(AuditTrailTest, ReorderedLinesAreNamed) {
@@ -114,6 +115,20 @@ TEST_F(AuditTrailTest, ReorderedLinesAreNamed) {
   write(v);
   auto r = AuditTrail(path_).verify();
   EXPECT_EQ(r.badLine, 4u);
+  EXPECT_EQ(r.error,
+            "line 4 (record 5): previous-hash mismatch (a record before it was deleted, inserted or "
+            "moved)");
+}
+
+// The edited byte is the record's own number: it is named by the number the chain expects.
+TEST_F(AuditTrailTest, EditedSequenceNumberIsNamedByPosition) {
+  auto v = lines();
+  ASSERT_EQ(v[2].rfind("{\"seq\":3,", 0), 0u);
+  v[2][7] = '8';
+  write(v);
+  auto r = AuditTrail(path_).verify();
+  EXPECT_EQ(r.badLine, 3u);
+  EXPECT_EQ(r.error, "line 3 (record 3): hash mismatch (record edited)");
 }
 
 TEST_F(AuditTrailTest, CutOffTailIsFound) {
@@ -133,7 +148,7 @@ TEST_F(AuditTrailTest, GarbageLineIsNamed) {
   v.insert(v.begin() + 2, "not a record");
   write(v);
   auto r = AuditTrail(path_).verify();
-  EXPECT_EQ(r.error, "line 3: not an audit record");
+  EXPECT_EQ(r.error, "line 3 (record 3): not an audit record");
 }
 
 }  // namespace
