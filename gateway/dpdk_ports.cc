@@ -7,6 +7,7 @@
 
 #include <cstring>
 
+#include "dataplane/symmetric_rss.h"
 #include "gateway/dpdk_eal.h"
 #include "gateway/dpdk_pcap_count.h"
 
@@ -18,11 +19,9 @@ constexpr uint16_t kRxDescriptors = 1024;
 constexpr uint16_t kTxDescriptors = 1024;
 constexpr unsigned kPoolCache = 256;
 
-// The 0x6d5a pattern makes the Toeplitz hash symmetric: (a,b) and (b,a) hash alike.
-uint8_t gSymmetricKey[40] = {
-    0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a,
-    0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a,
-    0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a};
+// The data plane's symmetric key ((a,b) and (b,a) hash alike, so both directions of a flow
+// reach the worker that holds its state); a mutable copy because rte_eth_conf wants one.
+uint8_t gSymmetricKey[sizeof dataplane::kSymmetricRssKey];
 
 std::string failed(const PortSpec& spec, const char* what, int rc) {
   return "port " + spec.name + " (" + spec.device + "): " + what + ": " + rte_strerror(rc < 0 ? -rc : rc);
@@ -82,6 +81,7 @@ bool DpdkPorts::setup(const PortSpec& spec, unsigned queues, Port& p, std::strin
   rte_eth_conf conf{};
   if (queues > 1 && info.flow_type_rss_offloads != 0) {
     conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+    std::memcpy(gSymmetricKey, dataplane::kSymmetricRssKey, sizeof gSymmetricKey);
     conf.rx_adv_conf.rss_conf.rss_key = gSymmetricKey;
     conf.rx_adv_conf.rss_conf.rss_key_len = sizeof gSymmetricKey;
     conf.rx_adv_conf.rss_conf.rss_hf = info.flow_type_rss_offloads & (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP);

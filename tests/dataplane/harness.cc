@@ -153,11 +153,11 @@ Harness::Harness(NoPolicy, DataplaneConfig config) {
   now_ = 1000 * hz_;
 }
 
-Outcome Harness::send(uint16_t port, const Bytes& frame) {
+Outcome Harness::sendOn(unsigned worker, uint16_t port, const Bytes& frame) {
   const CounterTotals before = dp_->totals();
   TxBuffer tx;
   rte_mbuf* m = toMbuf(frame);
-  dp_->worker(0).processBurst(port, &m, 1, tx, now_);
+  dp_->worker(worker).processBurst(port, &m, 1, tx, now_);
   const CounterTotals after = dp_->totals();
   Outcome o;
   for (int r = 0; r < kDropReasonCount; ++r) {

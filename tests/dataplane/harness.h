@@ -50,7 +50,9 @@ class Harness {
   explicit Harness(NoPolicy, DataplaneConfig config = testConfig());
   Dataplane& dp() { return *dp_; }
   // Sends one frame in on `port` at TSC `now` (default: a fixed clock that tests advance).
-  Outcome send(uint16_t port, const Bytes& frame);
+  Outcome send(uint16_t port, const Bytes& frame) { return sendOn(0, port, frame); }
+  // The same through worker `worker` (as if the NIC had put it in that worker's queue).
+  Outcome sendOn(unsigned worker, uint16_t port, const Bytes& frame);
   // Sends several frames as one burst; outcomes are not separated (counters only).
   void sendBurst(uint16_t port, const std::vector<Bytes>& frames, TxBuffer& tx);
   // Teaches the neighbour table the usual hosts (so forwarding needs no ARP).
