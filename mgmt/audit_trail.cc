@@ -177,7 +177,8 @@ AuditVerifyResult AuditTrail::verify() const {
     if (j.is_discarded() || !j.is_object())
       return fail(0, at + record(seq + 1) + "not valid JSON", lineNo);
     auto s = j.find("seq");
-    std::string carried = s != j.end() && s->is_number_unsigned() ? record(s->get<uint64_t>()) : ": ";
+    std::string carried =
+        s != j.end() && s->is_number_unsigned() ? record(s->get<uint64_t>()) : ": ";
     auto p = j.find("prev");
     if (p == j.end() || !p->is_string() || p->get<std::string>() != prev)
       return fail(0,

@@ -8,14 +8,17 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "mgmt/event_sender.h"
+#include "mgmt/event_wire.h"
 #include "mgmt/rfc5424.h"
 #include "policy/pipeline.h"
 
@@ -291,6 +294,195 @@ TEST_F(MgmtRsyslog, BuffersWhileRsyslogIsDownAndReportsTheLoss) {
             std::string::npos)
       << got[4];
   EXPECT_EQ(got[4].substr(0, 6), "<163>1");
+}
+
+// --- volume: aggregation through the real daemon --------------------------------------------
+
+// A blocking datagram socket to the daemon's intake: a full receive queue makes the test wait
+// instead of losing events, so what the daemon reports can be compared with what was sent.
+class BlockingFeed {
+ public:
+  explicit BlockingFeed(const std::string& path) {
+    fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    addr_.sun_family = AF_UNIX;
+    std::snprintf(addr_.sun_path, sizeof(addr_.sun_path), "%s", path.c_str());
+  }
+  ~BlockingFeed() { ::close(fd_); }
+  bool send(const Event& e) {
+    std::string d = toWire(e);
+    return ::sendto(fd_, d.data(), d.size(), 0, reinterpret_cast<sockaddr*>(&addr_),
+                    sizeof(addr_)) == static_cast<ssize_t>(d.size());
+  }
+
+ private:
+  int fd_ = -1;
+  sockaddr_un addr_{};
+};
+
+// The value of one SD-PARAM in an RFC 5424 line ("" when absent).
+std::string sdParam(const std::string& line, const std::string& name) {
+  std::string key = " " + name + "=\"";
+  auto at = line.find(key);
+  if (at == std::string::npos) return "";
+  at += key.size();
+  return line.substr(at, line.find('"', at) - at);
+}
+
+uint64_t rssKiB(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  for (std::string l; std::getline(in, l);)
+    if (l.rfind("VmRSS:", 0) == 0) return std::stoull(l.substr(6));
+  return 0;
+}
+
+// Sum of `count` over the received physical-isolation messages.
+uint64_t countSum(const std::vector<std::string>& got) {
+  uint64_t n = 0;
+  for (const auto& l : got)
+    if (sdParam(l, "type") == "physical-isolation") n += std::stoull(sdParam(l, "count"));
+  return n;
+}
+
+class MgmtVolume : public MgmtRsyslog {
+ protected:
+  // rsyslogd (TCP, raw lines) and isogate-mgmtd with a 1 s aggregation interval.
+  void startBoth(const std::vector<std::string>& extra) {
+    tcp_ = freePort(SOCK_STREAM);
+    metricsPort_ = freePort(SOCK_STREAM);
+    std::ofstream(path("rsyslog.conf"))
+        << "global(workDirectory=\"" << dir_.string() << "\")\n"
+        << "module(load=\"imtcp\")\n"
+        << "template(name=\"raw\" type=\"string\" string=\"%rawmsg%\\n\")\n"
+        << "ruleset(name=\"tcp\") {\n  action(type=\"omfile\" file=\"" << path("tcp.raw")
+        << "\" template=\"raw\")\n}\n"
+        << "input(type=\"imtcp\" address=\"127.0.0.1\" port=\"" << tcp_ << "\" ruleset=\"tcp\")\n";
+    rsyslog_ =
+        spawn({ISOGATE_RSYSLOGD, "-n", "-f", path("rsyslog.conf"), "-i", path("rsyslog.pid")},
+              path("rsyslog.log"));
+    ASSERT_TRUE(eventually([&] { return tcpListening(tcp_); })) << "rsyslogd did not start";
+    std::string policyFile =
+        std::string(ISOGATE_SOURCE_DIR) + "/configs/tianjin-egov-boundary.yaml";
+    std::ofstream(path("gw.yaml"))
+        << "version: 1\nname: gw-e2e-03\npolicy: " << policyFile
+        << "\nbackend: nftables\ninterfaces:\n"
+        << "  - name: ext0\n    zone: extranet\n    address: [10.20.0.1/16]\n"
+        << "events:\n  syslog: [\"tcp://127.0.0.1:" << tcp_ << "\"]\n  aggregate_interval: 1\n"
+        << "metrics: 127.0.0.1:" << metricsPort_ << "\n"
+        << "control:\n  socket: " << path("control.sock") << "\n";
+    std::vector<std::string> argv = {ISOGATE_MGMTD,       "--config",          path("gw.yaml"),
+                                     "--event-socket",    path("events.sock"), "--state-dir",
+                                     path("state"),       "--audit-log",       path("audit.log"),
+                                     "--gateway-pidfile", path("gw.pid"),      "--no-sensors"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    mgmtd_ = spawn(argv, path("mgmtd.log"));
+    ASSERT_TRUE(eventually([&] { return httpGet(metricsPort_, "/metrics").size() > 0; }))
+        << "mgmtd did not start";
+  }
+  // The value of an unlabelled metric, -1 when absent.
+  long long metric(const std::string& name) {
+    std::string m = httpGet(metricsPort_, "/metrics");
+    auto at = m.find("\n" + name + " ");
+    if (at == std::string::npos) return -1;
+    return std::stoll(m.substr(at + name.size() + 2));
+  }
+  static Event hit(const std::string& src, int dport) {
+    Event e;
+    e.type = EventType::PhysicalIsolation;
+    e.time = system_clock::time_point(milliseconds(1795687200000));
+    e.fields = {{"from_zone", "intranet"},
+                {"to_zone", "extranet"},
+                {"src", src},
+                {"dst", "10.20.1.9"},
+                {"proto", "tcp"},
+                {"sport", "40000"},
+                {"dport", std::to_string(dport)},
+                {"rule", ""}};
+    e.message = "blocked intranet -> extranet";
+    return e;
+  }
+  uint16_t tcp_ = 0, metricsPort_ = 0;
+};
+
+// SPEC §4 / issue 5: 10 000 identical violations -> one immediate message, then aggregated
+// `count` messages, and the counts add up exactly.
+TEST_F(MgmtVolume, TenThousandIdenticalAreOneImmediatePlusCountsAddingUpExactly) {
+  startBoth({});
+  ASSERT_FALSE(HasFatalFailure());
+  BlockingFeed feed(path("events.sock"));
+  Event e = hit("10.10.1.5", 445);
+  ASSERT_TRUE(feed.send(e));
+  // The first goes out at once, before any interval has passed.
+  ASSERT_TRUE(eventually([&] { return lines(path("tcp.raw")).size() == 1; }));
+  for (int i = 1; i < 10000; ++i) ASSERT_TRUE(feed.send(e));
+  ASSERT_TRUE(eventually([&] { return countSum(lines(path("tcp.raw"))) >= 10000; }, 60))
+      << countSum(lines(path("tcp.raw")));
+  EXPECT_TRUE(stop(mgmtd_));  // flushes whatever is still aggregated: must be nothing
+  mgmtd_ = -1;
+  stop(rsyslog_);
+  rsyslog_ = -1;
+  auto got = lines(path("tcp.raw"));
+  ASSERT_GE(got.size(), 2u);
+  EXPECT_EQ(sdParam(got[0], "count"), "1");
+  uint64_t sum = 0;
+  for (const auto& l : got) {
+    EXPECT_EQ(sdParam(l, "type"), "physical-isolation") << l;
+    EXPECT_EQ(sdParam(l, "src"), "10.10.1.5") << l;
+    EXPECT_EQ(sdParam(l, "dport"), "445") << l;
+    EXPECT_EQ(l.substr(0, 6), "<162>1") << l;
+    sum += std::stoull(sdParam(l, "count"));
+  }
+  EXPECT_EQ(sum, 10000u);
+  // Aggregated: a handful of interval messages, not thousands.
+  EXPECT_LT(got.size(), 100u);
+}
+
+// 100 000 distinct violations with a 1 000-key table: the table never grows past its bound,
+// the daemon's memory stays bounded, and every occurrence is counted (overflow buckets).
+TEST_F(MgmtVolume, HundredThousandDistinctStayBoundedAndAreAllCounted) {
+  startBoth({"--max-keys", "1000"});
+  ASSERT_FALSE(HasFatalFailure());
+  EXPECT_EQ(metric("isogate_aggregation_keys_max"), 1000);
+  uint64_t rssBefore = rssKiB(mgmtd_);
+  BlockingFeed feed(path("events.sock"));
+  long long maxKeys = 0;
+  for (int i = 0; i < 100000; ++i) {
+    ASSERT_TRUE(feed.send(
+        hit("10.10." + std::to_string(i / 250) + "." + std::to_string(i % 250), 1 + i % 60000)));
+    if (i % 10000 == 0) maxKeys = std::max(maxKeys, metric("isogate_aggregation_keys"));
+  }
+  ASSERT_TRUE(eventually([&] { return countSum(lines(path("tcp.raw"))) >= 100000; }, 90))
+      << countSum(lines(path("tcp.raw")));
+  maxKeys = std::max(maxKeys, metric("isogate_aggregation_keys"));
+  uint64_t rssAfter = rssKiB(mgmtd_);
+  // What did not fit the table went out in overflow buckets with `*` for the key fields, and
+  // the daemon's overflow counter (metrics are rendered once a second) says the same.
+  auto got = lines(path("tcp.raw"));
+  uint64_t inOverflow = 0;
+  for (const auto& l : got)
+    if (sdParam(l, "overflow") == "true") {
+      EXPECT_EQ(sdParam(l, "src"), "*") << l;
+      inOverflow += std::stoull(sdParam(l, "count"));
+    }
+  EXPECT_GT(inOverflow, 0u);
+  EXPECT_TRUE(eventually([&] {
+    return metric("isogate_aggregation_overflow_total") == static_cast<long long>(inOverflow);
+  })) << metric("isogate_aggregation_overflow_total")
+      << " vs " << inOverflow;
+  EXPECT_TRUE(stop(mgmtd_));
+  mgmtd_ = -1;
+  stop(rsyslog_);
+  rsyslog_ = -1;
+  got = lines(path("tcp.raw"));
+  EXPECT_EQ(countSum(got), 100000u);  // nothing more after the final flush either
+  EXPECT_LE(maxKeys, 1000);
+  // Far fewer messages than violations: the daemon did not send one per key.
+  EXPECT_LT(got.size(), 50000u);
+  // 100 000 keys kept would cost tens of MiB (an Event with its fields per key); the
+  // bounded table, the 10 000-event violation ring and the queues stay well below.
+  EXPECT_LT(rssAfter - rssBefore, 24u * 1024) << rssBefore << " -> " << rssAfter << " KiB";
+  std::printf("mgmtd RSS %llu -> %llu KiB, %zu messages\n",
+              static_cast<unsigned long long>(rssBefore), static_cast<unsigned long long>(rssAfter),
+              got.size());
 }
 
 }  // namespace

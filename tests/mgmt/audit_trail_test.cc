@@ -104,9 +104,10 @@ TEST_F(AuditTrailTest, DeletedLineIsNamed) {
   auto r = AuditTrail(path_).verify();
   EXPECT_FALSE(r.ok);
   EXPECT_EQ(r.badLine, 2u);
-  EXPECT_EQ(r.error,
-            "line 2 (record 3): previous-hash mismatch (a record before it was deleted, inserted or "
-            "moved)");
+  EXPECT_EQ(
+      r.error,
+      "line 2 (record 3): previous-hash mismatch (a record before it was deleted, inserted or "
+      "moved)");
 }
 
 TEST_F(AuditTrailTest, ReorderedLinesAreNamed) {
@@ -115,9 +116,10 @@ TEST_F(AuditTrailTest, ReorderedLinesAreNamed) {
   write(v);
   auto r = AuditTrail(path_).verify();
   EXPECT_EQ(r.badLine, 4u);
-  EXPECT_EQ(r.error,
-            "line 4 (record 5): previous-hash mismatch (a record before it was deleted, inserted or "
-            "moved)");
+  EXPECT_EQ(
+      r.error,
+      "line 4 (record 5): previous-hash mismatch (a record before it was deleted, inserted or "
+      "moved)");
 }
 
 // The edited byte is the record's own number: it is named by the number the chain expects.

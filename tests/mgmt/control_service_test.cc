@@ -172,8 +172,9 @@ TEST_F(ControlTest, AuditVerifyFailsAfterTampering) {
   ojson r = call(admin, R"({"cmd":"audit","op":"verify"})");
   EXPECT_EQ(r["ok"], false);
   EXPECT_EQ(r["error"]["bad_line"], 2);
-  EXPECT_EQ(r["error"]["message"],
-            "audit trail " + path + " is damaged: line 2 (record 2): hash mismatch (record edited)");
+  EXPECT_EQ(
+      r["error"]["message"],
+      "audit trail " + path + " is damaged: line 2 (record 2): hash mismatch (record edited)");
 }
 
 // The real socket: identity from SO_PEERCRED (this process's user), line protocol.
