@@ -11,9 +11,9 @@ What it does, on this machine (there is no systemd as PID 1 here, see README.md)
  4. starts the installed daemons the way their units' ExecStart/ExecStartPost lines do
     (read from the installed unit files: same command lines, User=, Group=,
     SupplementaryGroups=, AmbientCapabilities=, CapabilityBoundingSet=, NoNewPrivileges=,
-    the Runtime/State/LogsDirectory= directories with their modes), inside a network
-    namespace topology named like /etc/isogate/gateway.yaml's interfaces, with the kernel
-    backend; checks that an allowed connection passes, a denied one never arrives and is
+    the Runtime/State/LogsDirectory= directories with their owner and mode, here private
+    tmpfs mounts), inside a network namespace topology named like /etc/isogate/gateway.yaml's
+    interfaces, with the kernel backend; checks that an allowed connection passes, a denied one never arrives and is
     reported over syslog, a sensor sees a forged address on the intranet tap, the control
     socket's groups and roles work, and that `isogatectl reload` and the unit's
     ExecReload (= systemctl reload) make the gateway load the policy again;
@@ -153,7 +153,7 @@ def check_installed():
           "dpkg registered the /etc/isogate conffiles")
     r = run("/usr/bin/isogate-policy", "check", "/etc/isogate/policy.yaml", "--gateway",
             "/etc/isogate/gateway.yaml", check_rc=False)
-    check(r.returncode == 0 and "error" not in r.stderr,
+    check(r.returncode == 0 and ": error:" not in r.stderr and ": warning:" not in r.stderr,
           f"installed policy + gateway config check clean: rc {r.returncode} {r.stderr.strip()}")
     r = run("/usr/bin/isogate-policy", "graph", "/etc/isogate/policy.yaml", "--svg", check_rc=False)
     check(r.returncode == 0 and "<svg" in r.stdout, "installed isogate-policy renders SVG")
@@ -223,18 +223,50 @@ def unit_runner(unit, mainpid=None):
     return cmd
 
 
-def make_unit_dirs(unit, created):
-    """What systemd does for RuntimeDirectory=/StateDirectory=/LogsDirectory= before start."""
-    owner = pwd.getpwnam(unit["User"][0]).pw_uid
-    group = grp.getgrnam(unit["Group"][0]).gr_gid
+def unit_dirs(unit):
+    """(path, mode) of the unit's RuntimeDirectory=/StateDirectory=/LogsDirectory=."""
+    out = []
     for kind, base in (("Runtime", "/run"), ("State", "/var/lib"), ("Logs", "/var/log")):
         for name in unit.get(kind + "Directory", []):
-            path = os.path.join(base, name)
+            out.append((os.path.join(base, name), unit.get(kind + "DirectoryMode", ["0755"])[0]))
+    return out
+
+
+class Box:
+    """The gateway box: the gateway network namespace plus a private mount namespace in
+    which the units' directories are fresh tmpfs mounts, made as systemd makes them before
+    a start (owner User:Group, the unit's mode). Other processes on this machine (another
+    test's gateway writing /run/isogate/isogate-gw.pid) can neither see nor disturb them."""
+
+    def __init__(self, procs, created_dirs):
+        self.procs, self.created_dirs, self.holder = procs, created_dirs, None
+
+    def start(self, units):
+        dirs = {}
+        for unit in units:
+            for path, mode in unit_dirs(unit):
+                dirs[path] = (mode, unit["User"][0], unit["Group"][0])
+        for path in dirs:  # mount points; what the package's units would create anyway
             if not os.path.exists(path):
                 os.makedirs(path)
-                created.append(path)
-            os.chown(path, owner, group)
-            os.chmod(path, int(unit.get(kind + "DirectoryMode", ["0755"])[0], 8))
+                self.created_dirs.append(path)
+        script = "".join(f"mount -t tmpfs -o mode={m} tmpfs {p} && chown {u}:{g} {p} && "
+                         for p, (m, u, g) in dirs.items())
+        self.holder = subprocess.Popen(
+            ["ip", "netns", "exec", GW_NS, "unshare", "--mount", "--propagation", "private", "--",
+             "/bin/sh", "-c", script + "echo ready && exec sleep infinity"],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.procs.append(self.holder)
+        line = self.holder.stdout.readline()
+        if line.strip() != "ready":
+            raise RuntimeError(f"gateway box did not start: {line}{self.holder.stdout.read()}")
+
+    def prefix(self):
+        """Run a command in the box (nsenter execs, so a started daemon keeps the pid)."""
+        return ["nsenter", f"--target={self.holder.pid}", "--mount", "--net", "--"]
+
+    def run(self, *args, **kw):
+        return run(*self.prefix(), *args, **kw)
 
 
 def ns(name, *args, **kw):
@@ -255,8 +287,11 @@ def build_topology(created_ns):
         ns(host, "ip", "link", "set", "eth0", "up")
         if zone != "internet":
             ns(host, "ip", "route", "add", "default", "via", gw_addr.split("/")[0])
-    # The Internet host is also the gateway's default route (routes: in gateway.yaml).
+    # The Internet host is also the gateway's default route (routes: in gateway.yaml); it
+    # reaches the other zones through the gateway.
     ns(GW_NS, "ip", "route", "add", "default", "via", "203.0.113.1")
+    for net in ("10.20.0.0/16", "172.16.30.0/24", "10.10.0.0/16"):
+        ns(HOST_NS["internet"], "ip", "route", "add", net, "via", "203.0.113.2")
     zone, ifname = MONITOR
     run("ip", "link", "add", ifname, "netns", GW_NS, "type", "veth", "peer", "name", "eth0", "netns", HOST_NS[zone])
     ns(GW_NS, "sysctl", "-qw", f"net.ipv6.conf.{ifname}.disable_ipv6=1")
@@ -334,28 +369,27 @@ def run_daemons(gw_unit, mg_unit, work, procs, created_dirs):
     for zone, port in (("portal", 443), ("extranet", 22), ("internet", 443)):
         start_listener(procs, HOST_NS[zone], SERVER, [str(port), os.path.join(work, f"{zone}-{port}.peers")], work)
 
-    make_unit_dirs(mg_unit, created_dirs)
-    make_unit_dirs(gw_unit, created_dirs)
+    box = Box(procs, created_dirs)
+    box.start([mg_unit, gw_unit])
     env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
     umask = lambda unit: ["/bin/sh", "-c", f"umask {unit.get('UMask', ['0022'])[0]}; exec \"$@\"", "sh"]
     mg_cmd = exec_argv(mg_unit["ExecStart"][0], env)
-    mgmtd = start_bg(procs, ["ip", "netns", "exec", GW_NS] + umask(mg_unit) + unit_runner(mg_unit) + ["--"] + mg_cmd,
+    mgmtd = start_bg(procs, box.prefix() + umask(mg_unit) + unit_runner(mg_unit) + ["--"] + mg_cmd,
                      os.path.join(work, "mgmtd.log"), env)
     # The unit's ExecStartPost: ready once the event socket exists.
-    post = ["ip", "netns", "exec", GW_NS] + unit_runner(mg_unit) + ["--"] + exec_argv(mg_unit["ExecStartPost"][0], env)
+    post = box.prefix() + unit_runner(mg_unit) + ["--"] + exec_argv(mg_unit["ExecStartPost"][0], env)
     r = run(*post, check_rc=False, env=env)
     check(r.returncode == 0 and mgmtd.poll() is None,
           f"isogate-mgmtd runs as the unit would (ExecStartPost rc {r.returncode}): {open(os.path.join(work, 'mgmtd.log')).read()[-400:]}")
-    st = os.stat("/run/isogate/control.sock")
-    check(grp.getgrgid(st.st_gid).gr_name == "isogate-ctl" and stat.S_IMODE(st.st_mode) == 0o660,
-          "control socket: group isogate-ctl, mode 0660")
+    st = box.run("stat", "-c", "%G %a", "/run/isogate/control.sock", check_rc=False).stdout.split()
+    check(st == ["isogate-ctl", "660"], f"control socket: group isogate-ctl, mode 0660 ({st})")
 
     gw_cmd = exec_argv(gw_unit["ExecStart"][0], env)
-    gw = start_bg(procs, ["ip", "netns", "exec", GW_NS] + umask(gw_unit) + unit_runner(gw_unit) + ["--"] + gw_cmd,
+    gw = start_bg(procs, box.prefix() + umask(gw_unit) + unit_runner(gw_unit) + ["--"] + gw_cmd,
                   os.path.join(work, "gw.log"), env)
     post_env = dict(env, MAINPID=str(gw.pid))
-    # gw.pid is `ip netns exec`'s pid, which execs setpriv, which execs isogate-gw: same pid.
-    run("ip", "netns", "exec", GW_NS, *unit_runner(gw_unit), "--",
+    # gw.pid is nsenter's pid, which execs sh, setpriv, then isogate-gw: same pid.
+    box.run(*unit_runner(gw_unit), "--",
         *exec_argv(gw_unit["ExecStartPost"][0], post_env), env=post_env)
     wait_for(lambda: len(events(syslog_path, type="policy-loaded")) >= 1,
              "policy-loaded from isogate-gw reaches the syslog collector through isogate-mgmtd")
@@ -363,7 +397,7 @@ def run_daemons(gw_unit, mg_unit, work, procs, created_dirs):
     loaded = events(syslog_path, type="policy-loaded")
     check(any("gw-tj-01 isogate - POLICY" in l and 'policy_name="tianjin-egov-boundary"' in l for l in loaded),
           f"policy-loaded names host and policy: {loaded[:1]}")
-    return gw, mgmtd, syslog_path
+    return box, gw, mgmtd, syslog_path
 
 
 def probe(src_zone, dst_ip, port):
@@ -396,31 +430,33 @@ def check_enforcement(work, syslog_path):
              "isogate-mgmtd's sensor (CAP_NET_RAW only) reports the intranet tap's isolation-breach")
 
 
-def as_user(user, *args):
+def as_user(box, user, *args):
     pw = pwd.getpwnam(user)
     gids = ",".join(str(g) for g in os.getgrouplist(user, pw.pw_gid))
-    return ns(GW_NS, "setpriv", f"--reuid={user}", f"--regid={pw.pw_gid}", f"--groups={gids}", "--", *args,
+    return box.run("setpriv", f"--reuid={user}", f"--regid={pw.pw_gid}", f"--groups={gids}", "--", *args,
               check_rc=False)
 
 
-def check_control(gw_unit, gw, syslog_path):
-    r = ns(GW_NS, "isogatectl", "-j", "status", check_rc=False)
+def check_control(box, gw_unit, gw, syslog_path):
+    r = box.run("isogatectl", "-j", "status", check_rc=False)
     check(r.returncode == 0 and "tianjin-egov-boundary" in r.stdout, f"isogatectl status as root: rc {r.returncode}")
-    r = as_user(AUDITOR, "isogatectl", "status")
+    r = as_user(box, AUDITOR, "isogatectl", "status")
     check(r.returncode == 0, f"an auditor (isogate-ctl + isogate-audit) may read status: rc {r.returncode} {r.stderr.strip()}")
-    r = as_user(AUDITOR, "isogatectl", "reload")
+    r = as_user(box, AUDITOR, "isogatectl", "reload")
     check(r.returncode == 4, f"an auditor may not reload (exit 4): rc {r.returncode} {r.stderr.strip()}")
-    r = as_user(OUTSIDER, "isogatectl", "status")
+    r = as_user(box, OUTSIDER, "isogatectl", "status")
     check(r.returncode == 3 and "Permission denied" in r.stderr,
           f"a user outside isogate-ctl cannot reach the socket (exit 3): rc {r.returncode} {r.stderr.strip()}")
     before = len(events(syslog_path, type="policy-loaded"))
-    r = ns(GW_NS, "isogatectl", "reload", check_rc=False)
-    check(r.returncode == 0, f"isogatectl reload as root: rc {r.returncode} {r.stdout}{r.stderr}")
+    r = box.run("isogatectl", "reload", check_rc=False)
+    if not check(r.returncode == 0, f"isogatectl reload as root: rc {r.returncode} {r.stdout}{r.stderr}"):
+        for pid in [gw.pid] + [int(x) for x in run("pidof", "isogate-mgmtd", check_rc=False).stdout.split()]:
+            print(pid, run("grep", "-E", "Name|Uid|Gid|Cap", f"/proc/{pid}/status", check_rc=False).stdout)
     wait_for(lambda: len(events(syslog_path, type="policy-loaded")) > before,
              "isogatectl reload: mgmtd signals isogate-gw through the unit's pidfile, policy loaded again")
     before = len(events(syslog_path, type="policy-loaded"))
     # systemd runs ExecReload with the unit's credentials too.
-    run("ip", "netns", "exec", GW_NS, *unit_runner(gw_unit), "--",
+    box.run(*unit_runner(gw_unit), "--",
         *exec_argv(gw_unit["ExecReload"][0], {"MAINPID": str(gw.pid)}))
     wait_for(lambda: len(events(syslog_path, type="policy-loaded")) > before,
              "the unit's ExecReload (systemctl reload isogate-gw) reloads the policy")
@@ -490,9 +526,9 @@ def main():
             "isogate-ctl,isogate-audit", AUDITOR)
         run("useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", OUTSIDER)
         build_topology(created_ns)
-        gw, mgmtd, syslog_path = run_daemons(gw_unit, mg_unit, work, procs, created_dirs)
+        box, gw, mgmtd, syslog_path = run_daemons(gw_unit, mg_unit, work, procs, created_dirs)
         check_enforcement(work, syslog_path)
-        check_control(gw_unit, gw, syslog_path)
+        check_control(box, gw_unit, gw, syslog_path)
         stop_daemons(gw, mgmtd)
     except Exception as e:  # a setup step failed: report it as a failure, then clean up
         check(False, f"{type(e).__name__}: {e}")
@@ -517,7 +553,7 @@ def main():
         for group in GROUPS:
             if group not in groups_before and exists_group(group):
                 run("delgroup", "--quiet", "--system", group, check_rc=False)
-        for d in DIRS:
+        for d in DIRS:  # mount points this test made (the package's purge keeps its own)
             if d not in dirs_before and os.path.exists(d):
                 shutil.rmtree(d, ignore_errors=True)
         if not failures:
