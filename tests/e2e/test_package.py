@@ -56,6 +56,7 @@ AUDITOR = f"igp-aud-{PID}"      # a temporary auditor account for the role check
 OUTSIDER = f"igp-out-{PID}"     # a temporary account in no isogate group
 
 failures = []
+CPACK = "cpack"
 
 
 def check(cond, what):
@@ -88,7 +89,7 @@ def build_deb(build_dir, out_dir):
     cfg = os.path.join(build_dir, "CPackConfig.cmake")
     if not os.path.exists(cfg):
         raise RuntimeError(f"{cfg} missing: configure the build tree first")
-    run("cpack", "--config", cfg, "-B", out_dir)
+    run(CPACK, "--config", cfg, "-B", out_dir)
     debs = glob.glob(os.path.join(out_dir, "isogate_*.deb"))
     if len(debs) != 1:
         raise RuntimeError(f"cpack made {debs}, expected one isogate_*.deb")
@@ -157,6 +158,20 @@ def check_installed():
           f"installed policy + gateway config check clean: rc {r.returncode} {r.stderr.strip()}")
     r = run("/usr/bin/isogate-policy", "graph", "/etc/isogate/policy.yaml", "--svg", check_rc=False)
     check(r.returncode == 0 and "<svg" in r.stdout, "installed isogate-policy renders SVG")
+
+
+def check_reinstall(deb):
+    """dpkg -i over the installed package (what an upgrade runs): the maintainer scripts
+    are idempotent and an administrator's edit of a conffile survives."""
+    uid = pwd.getpwnam("isogate").pw_uid
+    with open("/etc/isogate/gateway.yaml", "a") as f:
+        f.write("# edited by the administrator\n")
+    r = run("dpkg", "-i", "--force-confold", deb, check_rc=False, env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
+    check(r.returncode == 0, f"dpkg -i again (upgrade path): rc {r.returncode} {r.stderr[-300:]}")
+    check(pwd.getpwnam("isogate").pw_uid == uid, "the isogate user is kept, same uid")
+    check(open("/etc/isogate/gateway.yaml").read().endswith("# edited by the administrator\n"),
+          "the administrator's edit of gateway.yaml survives")
+    check(stat.S_IMODE(os.stat("/etc/isogate").st_mode) == 0o2775, "/etc/isogate keeps its mode")
 
 
 def check_units():
@@ -499,7 +514,10 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build-dir", required=True)
     ap.add_argument("--deb", help="use this .deb instead of running cpack")
+    ap.add_argument("--cpack", default="cpack")
     a = ap.parse_args()
+    global CPACK
+    CPACK = a.cpack
     if os.geteuid() != 0:
         print("needs root")
         return 1
@@ -521,6 +539,7 @@ def main():
         if not check(r.returncode == 0, f"dpkg -i: rc {r.returncode} {r.stdout[-400:]}{r.stderr[-400:]}"):
             return 1
         check_installed()
+        check_reinstall(deb)
         gw_unit, mg_unit = check_units()
         run("useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", "-G",
             "isogate-ctl,isogate-audit", AUDITOR)
