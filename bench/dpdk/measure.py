@@ -5,7 +5,7 @@ worker lcores really got (/proc/PID/task/TID/schedstat, nanoseconds on a CPU), s
 per CPU-second stays meaningful on a shared, loaded machine where wall-clock rates mostly
 measure preemption.
 
-Waits until the RX port has received packets, lets it warm up, then samples over a window and
+Waits until the TX port has transmitted packets, lets it warm up, then samples over a window and
 prints one JSON object. Optionally sends SIGHUP every HUP_EVERY seconds inside the window
 (isogate-gw reloads its policy; before each, RELOAD_CMD is run, e.g. to swap the policy file).
 
@@ -92,7 +92,9 @@ def main():
 
     tel = Telemetry(args.prefix, args.start_timeout)
     deadline = time.monotonic() + args.start_timeout
-    while tel.query("/ethdev/stats,%d" % args.rx_port)["/ethdev/stats"]["ipackets"] == 0:
+    # Forwarding has started once the sink transmitted something (the RX counter of a net_pcap
+    # with infinite_rx may move while the application is still setting up).
+    while tel.query("/ethdev/stats,%d" % args.tx_port)["/ethdev/stats"]["opackets"] == 0:
         if time.monotonic() > deadline:
             raise SystemExit("measure: no packet received within %.0f s" % args.start_timeout)
         time.sleep(0.1)
@@ -124,7 +126,7 @@ def main():
         "tx_mpps_per_cpu_s": round(tx / cpu / 1e6, 3) if cpu > 0 else 0,
         "cpu_share": round(cpu / wall / max(1, len(tids)), 3),
         "hups": hups, "rss_mib": round(rss_kib(args.pid) / 1024, 1),
-        "first_rx_after_s": round(started - deadline + args.start_timeout, 1)}))
+        "first_tx_after_s": round(started - deadline + args.start_timeout, 1)}))
     sys.stdout.flush()
 
 

@@ -14,11 +14,11 @@
 # Prints one line per run, then medians. Usage (as root):
 #   bench/dpdk/run_bench.sh BUILD_DIR
 # Environment: RULES="10000" FLOWS=100000 ROUNDS=2 LCORES="1" WARMUP=3 SECS=5 RELOAD=0
-#   RELOAD_EVERY=2 MEM=1024 (EAL -m, MiB) KEEP=0 (keep the work folder)
+#   RELOAD_EVERY=2 MEM=2048 (EAL -m, MiB; a reload holds two ACL sets) KEEP=0 (keep the work folder)
 set -eu
 build=$(realpath "$1")
 rules_list=${RULES:-10000}; flows=${FLOWS:-100000}; rounds=${ROUNDS:-2}; lcores_list=${LCORES:-1}
-warmup=${WARMUP:-3}; secs=${SECS:-5}; reload=${RELOAD:-0}; reload_every=${RELOAD_EVERY:-2}; mem=${MEM:-1024}
+warmup=${WARMUP:-3}; secs=${SECS:-5}; reload=${RELOAD:-0}; reload_every=${RELOAD_EVERY:-2}; mem=${MEM:-2048}
 here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d /tmp/isogate-dpdk-bench.XXXXXX)
 [ "${KEEP:-0}" = 1 ] || trap 'rm -rf "$work"' EXIT
@@ -61,7 +61,7 @@ ceiling() {  # $1 workers -> JSON line
   # shellcheck disable=SC2046
   dpdk-testpmd $(lcores_arg "$1") --no-huge -m "$mem" --no-pci --no-shconf --file-prefix "$prefix" \
     --vdev="$(rx_vdev "$1")" --vdev=net_null0,no-rx=1 --log-level=3 -- \
-    --total-num-mbufs=$((flows + 32768)) --rxq="$1" --txq="$1" --nb-cores="$1" --forward-mode=io \
+    --total-num-mbufs=$((flows + 32768)) --rxq="$1" --txq="$1" --nb-cores="$1" --forward-mode=io --stats-period=5 \
     >"$work/testpmd.log" 2>&1 &
   pid=$!
   out=$($measure --prefix "$prefix" --pid "$pid" --warmup "$warmup" --seconds "$secs" || true)
