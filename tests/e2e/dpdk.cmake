@@ -2,7 +2,7 @@
 # ports on the gateway namespace's veths. Need root; label "e2e" (run with `ctest -L e2e`).
 if(TARGET isogate-gw AND TARGET isogate_dpdk_backend)
   find_program(ISOGATE_SYSTEM_PYTHON NAMES python3 PATHS /usr/bin NO_DEFAULT_PATH)
-  foreach(case matrix lifecycle reload schedule)
+  foreach(case matrix matrix2 lifecycle reload schedule)
     add_test(NAME e2e_dpdk_${case}
              COMMAND ${ISOGATE_SYSTEM_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/test_dpdk_backend.py
                      --gw $<TARGET_FILE:isogate-gw> ${case})

@@ -5,6 +5,8 @@ kernel must neither forward nor answer: no addresses, no IPv6, forwarding off. S
 offloads are off on both ends, so every frame on a veth is a complete, checksummed
 packet (a DPDK port sees what a NIC would)."""
 
+import os
+
 from topology import LINKS, MONITOR, Topology
 
 
@@ -19,17 +21,23 @@ class DpdkTopology(Topology):
             self.sh("gw", "ethtool", "-K", ifname, "gro", "off", "tso", "off", "gso", "off", "tx", "off", check=False)
             self.sh(zone, "ethtool", "-K", "eth0", "tso", "off", "gso", "off", "tx", "off", check=False)
 
-    def gateway_config(self, policy="policy.yaml"):
-        """The gateway config: the same interfaces as fixtures/gateway.yaml, on af_packet ports."""
+    def gateway_config(self, policy="policy.yaml", workers=1):
+        """The gateway config: the same interfaces as fixtures/gateway.yaml, on af_packet ports.
+        With several workers every port gets as many queue pairs; the kernel spreads a port's
+        packets over them by its flow hash (PACKET_FANOUT_HASH), which is symmetric, so both
+        directions of a flow meet one worker. Lcores are mapped onto the CPUs there are."""
+        qpairs = f",qpairs={workers}" if workers > 1 else ""
         lines = ["version: 1", "name: gw-e2e", f"policy: {policy}", "backend: dpdk", "interfaces:"]
         for i, (zone, (ifname, gw4, gw6)) in enumerate(LINKS.items()):
             lines += [f"  - name: {ifname}", f"    zone: {zone}", f'    address: [{gw4}, "{gw6}"]',
-                      f'    device: "net_af_packet{i},iface={ifname}"']
+                      f'    device: "net_af_packet{i},iface={ifname}{qpairs}"']
         zone, ifname = MONITOR
         lines += [f"  - name: {ifname}", f"    zone: {zone}", "    monitor: true",
-                  f'    device: "net_af_packet{len(LINKS)},iface={ifname}"']
+                  f'    device: "net_af_packet{len(LINKS)},iface={ifname}{qpairs}"']
+        cpus = os.cpu_count() or 1
+        lcores = ",".join(f"{i}@{i % cpus}" for i in range(workers + 1))
         lines += ["routes:", '  - {to: "0.0.0.0/0", via: 203.0.113.10}', '  - {to: "::/0", via: "2001:db8::10"}',
                   "dpdk:",
-                  f'  eal: [--no-huge, -m, "512", --no-pci, --no-shconf, -l, "0-1", --file-prefix, "{self.gw}",'
+                  f'  eal: [--no-huge, -m, "512", --no-pci, --no-shconf, --lcores, "{lcores}", --file-prefix, "{self.gw}",'
                   ' --log-level, "3"]']
         return "\n".join(lines) + "\n"

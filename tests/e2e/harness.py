@@ -125,7 +125,7 @@ class Gateway:
         self.stderr_path = os.path.join(workdir, "gw.stderr")
         self.proc = None
 
-    def start(self, wait_event="policy-loaded", timeout=10.0):
+    def start(self, wait_event="policy-loaded", timeout=30.0):
         start_at = len(self.events())
         self.proc = subprocess.Popen(["ip", "netns", "exec", self.topo.gw, self.binary, "--config", self.config,
                                       "--events-file", self.events_path]

@@ -5,7 +5,10 @@ namespace's veths (dpdk_topology.py). Every scenario must give the same result a
 kernel backend. Where the kernel case looks at the nftables ruleset, this backend must
 leave the gateway namespace's ruleset empty (it never touches the kernel's).
 
-Usage: test_dpdk_backend.py --gw PATH CASE      CASE: matrix | lifecycle | reload | schedule
+`matrix2` is `matrix` with two worker lcores (two queue pairs per port): each worker keeps its
+own connection table, so replies only pass if both directions of every flow meet one worker.
+
+Usage: test_dpdk_backend.py --gw PATH CASE      CASE: matrix | matrix2 | lifecycle | reload | schedule
 """
 
 import argparse
@@ -61,7 +64,7 @@ def case_lifecycle(topo, hosts, work, gwbin):
         gw.stop()
 
 
-CASES = {"matrix": kb.case_matrix, "lifecycle": case_lifecycle, "reload": kb.case_reload,
+CASES = {"matrix": kb.case_matrix, "matrix2": kb.case_matrix, "lifecycle": case_lifecycle, "reload": kb.case_reload,
          "schedule": kb.case_schedule}
 
 
@@ -73,7 +76,7 @@ def main():
     work = kb.setup_workdir()
     with DpdkTopology("d" + args.case[:4]) as topo:
         with open(os.path.join(work, "gateway.yaml"), "w") as f:
-            f.write(topo.gateway_config())
+            f.write(topo.gateway_config(workers=2 if args.case == "matrix2" else 1))
         hosts = Hosts(topo, work).start()
         try:
             CASES[args.case](topo, hosts, work, os.path.abspath(args.gw))
