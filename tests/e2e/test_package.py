@@ -1,26 +1,30 @@
 #!/usr/bin/python3
 """End-to-end test of the Debian package (ctest e2e_package, label e2e; needs root).
 
-What it does, on this machine (there is no systemd as PID 1 here, see README.md):
+What it does, on this machine (there is no systemd as PID 1 here; docs/deployment.md §9):
  1. builds the .deb with cpack from the build tree and checks its control data (Depends
     from dpkg-shlibdeps, conffiles, maintainer scripts) and its file list;
  2. `dpkg -i` into the real system (refused if an isogate package is already installed),
-    then checks binaries, man pages, /etc/isogate, the units, the `isogate` user and the
-    role groups, and `isogate-policy check` of the installed policy + gateway config;
- 3. `systemd-analyze verify` of both units (offline);
+    then checks binaries, man pages, /etc/isogate, the `isogate` user and the role groups,
+    `isogate-policy check` of the installed policy + gateway config; `dpkg -i` again (the
+    upgrade path) keeps the user, an edited conffile and the directory's mode;
+ 3. `systemd-analyze verify` of both units (offline) and their `systemd-analyze security`
+    exposure (at most 3.0), plus the unit lines users rely on (reload = SIGHUP, user,
+    capabilities, ordering);
  4. starts the installed daemons the way their units' ExecStart/ExecStartPost lines do
     (read from the installed unit files: same command lines, User=, Group=,
     SupplementaryGroups=, AmbientCapabilities=, CapabilityBoundingSet=, NoNewPrivileges=,
-    the Runtime/State/LogsDirectory= directories with their owner and mode, here private
-    tmpfs mounts), inside a network namespace topology named like /etc/isogate/gateway.yaml's
-    interfaces, with the kernel backend; checks that an allowed connection passes, a denied one never arrives and is
-    reported over syslog, a sensor sees a forged address on the intranet tap, the control
-    socket's groups and roles work, and that `isogatectl reload` and the unit's
-    ExecReload (= systemctl reload) make the gateway load the policy again;
+    UMask=, the Runtime/State/LogsDirectory= directories with their owner and mode, here
+    private tmpfs mounts), in a network namespace topology whose interfaces are named as in
+    /etc/isogate/gateway.yaml, with the kernel backend; checks that an allowed connection
+    passes, a denied one never arrives and is reported over syslog, the sensor sees a forged
+    address on the intranet tap, the control socket's group and roles work, and that
+    `isogatectl reload` and the unit's ExecReload (= systemctl reload) make the gateway load
+    the policy again;
  5. always: stops the daemons, removes the namespaces, `dpkg --purge`, removes the users,
-    groups and directories that did not exist before the test.
-Not covered (needs systemd as PID 1): the sandboxing options (ProtectSystem=, PrivateTmp=,
-SystemCallFilter=, ...), unit ordering and restart at run time, `systemctl` itself.
+    groups and (empty) directories that did not exist before the test.
+Not covered (needs systemd as PID 1): the sandboxing options themselves (ProtectSystem=,
+PrivateTmp=, SystemCallFilter=, ...), unit ordering and restarts at run time, `systemctl`.
 """
 
 import argparse
@@ -33,7 +37,6 @@ import re
 import shlex
 import shutil
 import signal
-import socket
 import stat
 import subprocess
 import sys
@@ -577,9 +580,12 @@ def main():
         for group in GROUPS:
             if group not in groups_before and exists_group(group):
                 run("delgroup", "--quiet", "--system", group, check_rc=False)
-        for d in DIRS:  # mount points this test made (the package's purge keeps its own)
-            if d not in dirs_before and os.path.exists(d):
-                shutil.rmtree(d, ignore_errors=True)
+        for d in DIRS:  # mount points this test made, empty outside the box; never
+            if d not in dirs_before:  # what another process may have put there since
+                try:
+                    os.rmdir(d)
+                except OSError:
+                    pass
         if not failures:
             shutil.rmtree(work, ignore_errors=True)
         else:
