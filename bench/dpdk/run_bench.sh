@@ -14,11 +14,11 @@
 # Prints one line per run, then medians. Usage (as root):
 #   bench/dpdk/run_bench.sh BUILD_DIR
 # Environment: RULES="10000" FLOWS=100000 ROUNDS=2 LCORES="1" WARMUP=3 SECS=5 RELOAD=0
-#   RELOAD_EVERY=2 MEM=2048 (EAL -m, MiB; a reload holds two ACL sets) KEEP=0 (keep the work folder)
+#   RELOAD_EVERY=2 START_TIMEOUT=300 (s until forwarding starts: policy load) MEM=2048 (EAL -m, MiB; a reload holds two ACL sets) KEEP=0 (keep the work folder)
 set -eu
 build=$(realpath "$1")
 rules_list=${RULES:-10000}; flows=${FLOWS:-100000}; rounds=${ROUNDS:-2}; lcores_list=${LCORES:-1}
-warmup=${WARMUP:-3}; secs=${SECS:-5}; reload=${RELOAD:-0}; reload_every=${RELOAD_EVERY:-2}; mem=${MEM:-2048}
+warmup=${WARMUP:-3}; secs=${SECS:-5}; start_timeout=${START_TIMEOUT:-300}; reload=${RELOAD:-0}; reload_every=${RELOAD_EVERY:-2}; mem=${MEM:-2048}
 here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d /tmp/isogate-dpdk-bench.XXXXXX)
 [ "${KEEP:-0}" = 1 ] || trap 'rm -rf "$work"' EXIT
@@ -64,7 +64,7 @@ ceiling() {  # $1 workers -> JSON line
     --total-num-mbufs=$((flows + 32768)) --rxq="$1" --txq="$1" --nb-cores="$1" --forward-mode=io --stats-period=5 \
     >"$work/testpmd.log" 2>&1 &
   pid=$!
-  out=$($measure --prefix "$prefix" --pid "$pid" --warmup "$warmup" --seconds "$secs" || true)
+  out=$($measure --prefix "$prefix" --pid "$pid" --warmup "$warmup" --seconds "$secs" --start-timeout "$start_timeout" || true)
   kill -INT "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
   echo "$out"
@@ -87,10 +87,10 @@ YAML
   "$gw" --config "$work/gw.yaml" --events-file "$work/events.log" >"$work/gw.out" 2>"$work/gw.log" &
   pid=$!
   if [ -n "${3:-}" ]; then
-    out=$($measure --prefix "$prefix" --pid "$pid" --warmup "$warmup" --seconds "$secs" --hup-every "$3" \
+    out=$($measure --prefix "$prefix" --pid "$pid" --warmup "$warmup" --seconds "$secs" --start-timeout "$start_timeout" --hup-every "$3" \
       --reload-cmd "$4" || true)
   else
-    out=$($measure --prefix "$prefix" --pid "$pid" --warmup "$warmup" --seconds "$secs" || true)
+    out=$($measure --prefix "$prefix" --pid "$pid" --warmup "$warmup" --seconds "$secs" --start-timeout "$start_timeout" || true)
   fi
   kill -TERM "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
