@@ -12,6 +12,15 @@ fuzz_build() {
   cmake --build "$build" -j "$(nproc)" --target isogate_fuzzers
 }
 
+# fuzz_seeds DIR: the seed corpora (tests/fuzz/make_seeds.py), with the system python
+# when there is one (its scapy crafts the packets that reach the data plane's deeper stages).
+fuzz_seeds() {
+  local py=/usr/bin/python3
+  [ -x "$py" ] || py=python3
+  rm -rf "$1"
+  "$py" tests/fuzz/make_seeds.py "$1"
+}
+
 fuzz_dict() {
   case "$1" in
     policy) echo tests/fuzz/dict/policy.dict ;;

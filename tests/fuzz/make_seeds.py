@@ -114,6 +114,56 @@ def packet_seeds(w, captures, per_capture):
                 break
 
 
+def crafted_packets(w):
+    """Frames that reach the deeper stages with the harness of tests/dataplane (ports
+    0 ext0 / 1 portal0 / 2 inet0 / 3 tap, its addresses, hosts and rules): local replies,
+    allowed and denied flows both ways, fragments, ICMP errors, spoofed sources, tags.
+    Needs scapy (python3-scapy); without it the captures alone are the seeds."""
+    try:
+        from scapy.all import (ARP, Dot1Q, Ether, ICMP, ICMPv6EchoRequest, ICMPv6ND_NS, IP,
+                               IPv6, IPv6ExtHdrFragment, IPv6ExtHdrHopByHop, TCP, UDP, fragment)
+    except ImportError:
+        print("make_seeds: no scapy, no crafted packets", file=sys.stderr)
+        return
+    host = "02:00:00:00:00:10"
+
+    def eth(port):
+        return Ether(src=host, dst="02:00:00:00:00:%02x" % (port + 1))
+
+    frames = [
+        (0, eth(0) / ARP(op=1, psrc="10.20.5.5", pdst="10.20.0.1", hwsrc=host)),
+        (0, eth(0) / IP(src="10.20.5.5", dst="10.20.0.1") / ICMP(type=8)),
+        (0, eth(0) / IPv6(src="fd20::5", dst="fd20::1") / ICMPv6EchoRequest()),
+        (0, eth(0) / IPv6(src="fd20::5", dst="ff02::1:ff00:1") / ICMPv6ND_NS(tgt="fd20::1")),
+        (0, eth(0) / IP(src="10.20.5.5", dst="172.16.30.10") / TCP(sport=40000, dport=22, flags="S")),
+        (0, eth(0) / IP(src="10.20.5.5", dst="172.16.30.10") / TCP(sport=40001, dport=443, flags="S")),
+        (0, eth(0) / IP(src="10.20.9.5", dst="172.16.30.10") / TCP(sport=40002, dport=22, flags="S")),
+        (0, eth(0) / IPv6(src="fd20::5", dst="fd30::10") / TCP(sport=40003, dport=22, flags="S")),
+        (1, eth(1) / IP(src="172.16.30.10", dst="10.20.5.5") / TCP(sport=22, dport=40000, flags="SA")),
+        (0, eth(0) / IP(src="10.20.5.5", dst="172.16.30.10") / TCP(sport=40000, dport=22, flags="A")),
+        (0, eth(0) / IP(src="10.20.5.5", dst="172.16.30.10") / TCP(sport=40000, dport=22, flags="FA")),
+        (2, eth(2) / IP(src="198.51.100.7", dst="172.16.30.10") / TCP(sport=50000, dport=443, flags="S")),
+        (2, eth(2) / IPv6(src="2001:db8:9::7", dst="fd30::10") / TCP(sport=50001, dport=443, flags="S")),
+        (0, eth(0) / IP(src="10.20.5.5", dst="8.8.8.8") / UDP(sport=5353, dport=53) / (b"q" * 20)),
+        (0, eth(0) / IPv6(src="fd20::5", dst="2001:4860::8888") / UDP(sport=5353, dport=53)),
+        (0, eth(0) / IP(src="10.10.1.1", dst="172.16.30.10") / TCP(sport=1, dport=443, flags="S")),
+        (0, eth(0) / IP(src="10.20.5.5", dst="10.10.1.1") / ICMP(type=8)),
+        (0, eth(0) / IP(src="10.20.5.5", dst="172.16.30.10", ttl=1) / ICMP(type=8)),
+        (1, eth(1) / IP(src="172.16.30.10", dst="10.20.5.5") / ICMP(type=3, code=3) /
+         IP(src="10.20.5.5", dst="172.16.30.10") / UDP(sport=5000, dport=53)),
+        (0, eth(0) / Dot1Q(vlan=7) / IP(src="10.20.5.5", dst="172.16.30.10") / TCP(dport=22, flags="S")),
+        (0, eth(0) / Dot1Q(vlan=7) / Dot1Q(vlan=8) / IP(src="10.20.5.5", dst="172.16.30.10") / ICMP()),
+        (0, eth(0) / IPv6(src="fd20::5", dst="fd30::10") / IPv6ExtHdrHopByHop() / UDP(dport=53)),
+        (0, eth(0) / IPv6(src="fd20::5", dst="fd30::10") / IPv6ExtHdrFragment(id=9, m=1) /
+         TCP(dport=22, flags="S")),
+        (3, eth(3) / IP(src="10.10.1.1", dst="10.10.1.2") / TCP(dport=80, flags="S")),
+    ]
+    big = IP(src="10.20.5.5", dst="8.8.8.8") / UDP(sport=5353, dport=53) / (b"x" * 1200)
+    frames += [(0, eth(0) / f) for f in fragment(big, fragsize=400)]
+    for port, f in frames:
+        w.put(bytes([port]) + bytes(f))
+
+
 def is_gateway_config(path):
     text = path.read_text(errors="replace")
     return "broken_gateway" in path.parts or any(
@@ -133,6 +183,7 @@ def main():
         captures += sorted(p for p in args.corpus.rglob("*")
                            if p.suffix in (".pcap", ".pcapng", ".cap") and p.is_file())
     packet_seeds(packet, captures, args.per_capture)
+    crafted_packets(packet)
 
     policy, gateway = Writer(args.out / "policy"), Writer(args.out / "gateway_config")
     for path in sorted(list((ROOT / "configs").rglob("*.yaml")) +

@@ -13,8 +13,7 @@ source tests/fuzz/fuzz_lib.sh
 
 fuzz_build
 seeds="$build/seeds"
-rm -rf "$seeds"
-python3 tests/fuzz/make_seeds.py "$seeds"
+fuzz_seeds "$seeds"
 
 status=0
 for t in "${fuzz_targets[@]}"; do
