@@ -182,6 +182,16 @@ def check_units():
     r = run("systemd-analyze", "verify", "--man=no", *units, check_rc=False)
     check(r.returncode == 0 and r.stdout.strip() == "" and r.stderr.strip() == "",
           f"systemd-analyze verify: rc {r.returncode} {r.stdout}{r.stderr}".strip())
+    # The DPDK drop-in shipped as an example parses and applies to the gateway's unit.
+    with tempfile.TemporaryDirectory() as d:
+        os.makedirs(os.path.join(d, "isogate-gw.service.d"))
+        for path in units:
+            shutil.copy(path, d)
+        shutil.copy("/usr/share/doc/isogate/examples/dpdk.conf", os.path.join(d, "isogate-gw.service.d"))
+        r = run("systemd-analyze", "verify", "--man=no", "isogate-gw.service", check_rc=False,
+                env=dict(os.environ, SYSTEMD_UNIT_PATH=d + ":"))
+        check(r.returncode == 0 and r.stdout.strip() == "" and r.stderr.strip() == "",
+              f"systemd-analyze verify with examples/dpdk.conf: {r.stdout}{r.stderr}".strip())
     gw, mg = parse_unit(units[1]), parse_unit(units[0])
     for name, u in (("isogate-gw", gw), ("isogate-mgmtd", mg)):
         check(u["ExecReload"] == ["/bin/kill -HUP $MAINPID"], f"{name}: systemctl reload sends SIGHUP")
