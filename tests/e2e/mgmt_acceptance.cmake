@@ -4,7 +4,7 @@
 find_program(ISOGATE_RSYSLOGD_FOR_ACCEPTANCE rsyslogd PATHS /usr/sbin /sbin)
 if(TARGET isogate-gw AND TARGET isogate-mgmtd AND TARGET isogatectl AND ISOGATE_RSYSLOGD_FOR_ACCEPTANCE)
   find_program(ISOGATE_SYSTEM_PYTHON NAMES python3 PATHS /usr/bin NO_DEFAULT_PATH)
-  foreach(case roles restart sensor confirm)
+  foreach(case roles restart sensor confirm matrix)
     add_test(NAME e2e_mgmt_${case}
              COMMAND ${ISOGATE_SYSTEM_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/test_mgmt_acceptance.py
                      --gw $<TARGET_FILE:isogate-gw> --mgmtd $<TARGET_FILE:isogate-mgmtd>
