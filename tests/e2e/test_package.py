@@ -19,8 +19,8 @@ What it does, on this machine (there is no systemd as PID 1 here; docs/deploymen
     /etc/isogate/gateway.yaml, with the kernel backend; checks that an allowed connection
     passes, a denied one never arrives and is reported over syslog, the sensor sees a forged
     address on the intranet tap, the control socket's group and roles work, and that
-    `isogatectl reload` and the unit's ExecReload (= systemctl reload) make the gateway load
-    the policy again;
+    `isogatectl reload` (through the gateway's --pidfile) and the unit's ExecReload
+    (= systemctl reload) make the gateway load the policy again;
  5. always: stops the daemons, removes the namespaces, `dpkg --purge`, removes the users,
     groups and (empty) directories that did not exist before the test.
 Not covered (needs systemd as PID 1): the sandboxing options themselves (ProtectSystem=,
@@ -201,6 +201,9 @@ def check_units():
             check(u.get(opt) == [val], f"{name}: {opt}={val}")
     check(caps(gw, "CapabilityBoundingSet") == {"CAP_NET_ADMIN", "CAP_NET_RAW"}, "isogate-gw: capabilities NET_ADMIN, NET_RAW only")
     check(caps(mg, "CapabilityBoundingSet") == {"CAP_NET_RAW"}, "isogate-mgmtd: capability NET_RAW only")
+    check("--pidfile /run/isogate/isogate-gw.pid" in gw["ExecStart"][0] and
+          "--gateway-pidfile" not in mg["ExecStart"][0],
+          "isogate-gw writes the pidfile isogate-mgmtd signals by default")
     check("isogate-mgmtd.service" in " ".join(gw.get("After", [])) and
           "isogate-mgmtd.service" in " ".join(gw.get("Wants", [])) and "Requires" not in gw,
           "isogate-gw starts after isogate-mgmtd and does not require it")
@@ -420,10 +423,10 @@ def run_daemons(gw_unit, mg_unit, work, procs, created_dirs):
     gw_cmd = exec_argv(gw_unit["ExecStart"][0], env)
     gw = start_bg(procs, box.prefix() + umask(gw_unit) + unit_runner(gw_unit) + ["--"] + gw_cmd,
                   os.path.join(work, "gw.log"), env)
+    # gw.pid is nsenter's pid, which execs sh, setpriv, then isogate-gw: the unit's MAINPID.
     post_env = dict(env, MAINPID=str(gw.pid))
-    # gw.pid is nsenter's pid, which execs sh, setpriv, then isogate-gw: same pid.
-    box.run(*unit_runner(gw_unit), "--",
-        *exec_argv(gw_unit["ExecStartPost"][0], post_env), env=post_env)
+    for line in gw_unit.get("ExecStartPost", []):
+        box.run(*unit_runner(gw_unit), "--", *exec_argv(line, post_env), env=post_env)
     wait_for(lambda: len(events(syslog_path, type="policy-loaded")) >= 1,
              "policy-loaded from isogate-gw reaches the syslog collector through isogate-mgmtd")
     check(gw.poll() is None, f"isogate-gw runs as the unit would: {open(os.path.join(work, 'gw.log')).read()[-400:]}")
@@ -486,7 +489,7 @@ def check_control(box, gw_unit, gw, syslog_path):
         for pid in [gw.pid] + [int(x) for x in run("pidof", "isogate-mgmtd", check_rc=False).stdout.split()]:
             print(pid, run("grep", "-E", "Name|Uid|Gid|Cap", f"/proc/{pid}/status", check_rc=False).stdout)
     wait_for(lambda: len(events(syslog_path, type="policy-loaded")) > before,
-             "isogatectl reload: mgmtd signals isogate-gw through the unit's pidfile, policy loaded again")
+             "isogatectl reload: mgmtd signals isogate-gw through its pidfile, policy loaded again")
     before = len(events(syslog_path, type="policy-loaded"))
     # systemd runs ExecReload with the unit's credentials too.
     box.run(*unit_runner(gw_unit), "--",
