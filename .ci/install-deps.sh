@@ -4,6 +4,8 @@ set -euo pipefail
 packages=(
   # build
   build-essential cmake ninja-build ccache pkg-config clang clang-format git ca-certificates help2man systemd
+  # libFuzzer and the sanitizer runtimes of clang-14 (tests/fuzz, bench/fuzz)
+  libclang-rt-14-dev
   # libraries
   libdpdk-dev dpdk libnftnl-dev libmnl-dev libnetfilter-log-dev libpcap-dev libyaml-cpp-dev
   libspdlog-dev libfmt-dev libgtest-dev libgmock-dev libgraphviz-dev graphviz libssl-dev nlohmann-json3-dev

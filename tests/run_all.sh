@@ -25,6 +25,8 @@ ctest --test-dir build/release --output-on-failure --timeout 900 -L e2e "${exclu
 echo "== ASan+UBSan build: unit tests"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build/asan --output-on-failure --timeout 900 -LE e2e -j "$jobs" "${exclude[@]}" || status=1
+echo "== libFuzzer targets: a short run of each (clang, ASan+UBSan, build/fuzz)"
+bash tests/fuzz/run_short.sh || status=1
 if [ -x tests/check_format.sh ]; then
   echo "== clang-format"
   bash tests/check_format.sh || status=1

@@ -19,8 +19,7 @@ targets=("$@")
 set -e
 fuzz_build
 seeds="$build/seeds"
-rm -rf "$seeds"
-python3 tests/fuzz/make_seeds.py "$seeds"
+fuzz_seeds "$seeds"
 set +e
 
 status=0
@@ -32,11 +31,12 @@ for t in "${targets[@]}"; do
     "$log" -max_total_time=$((minutes * 60)) -fork="$jobs" >/dev/null; } 2>&1)
   rc=$?
   read -r user sys real <<<"$(tail -1 <<<"$times")"
-  execs=$(grep -oE '(stat::number_of_executed_units: [0-9]+|exec/s: [0-9]+)' "$log" | tail -1)
+  # -fork's status lines: "#EXECS: cov: N ft: N corp: N exec/s N oom/timeout/crash: a/b/c ..."
+  execs=$(grep -oE '^#[0-9]+:' "$log" | tail -1 | tr -d '#:')
   cov=$(grep -oE 'cov: [0-9]+ ft: [0-9]+' "$log" | tail -1)
   files=$(find "$build/corpus-long/$t" -type f | wc -l)
   crashes=$(find "$build/artifacts/$t" -type f | wc -l)
-  printf '%-17s rc=%d  cpu %.0fs (user %.0f + sys %.0f, wall %.0fs)  %s  %s  corpus %d  artifacts %d\n' \
+  printf '%-17s rc=%d  cpu %.0fs (user %.0f + sys %.0f, wall %.0fs)  %s  execs %s  corpus %d  artifacts %d\n' \
     "$t" "$rc" "$(awk "BEGIN{print $user + $sys}")" "$user" "$sys" "$real" "$cov" "$execs" "$files" "$crashes"
   ((rc == 0)) || status=1
 done
