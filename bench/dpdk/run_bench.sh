@@ -14,7 +14,8 @@
 # Prints one line per run, then medians. Usage (as root):
 #   bench/dpdk/run_bench.sh BUILD_DIR
 # Environment: RULES="10000" FLOWS=100000 ROUNDS=2 LCORES="1" WARMUP=3 SECS=5 RELOAD=0
-#   RELOAD_EVERY=2 START_TIMEOUT=300 (s until forwarding starts: policy load) MEM=2048 (EAL -m, MiB; a reload holds two ACL sets) KEEP=0 (keep the work folder)
+#   RELOAD_EVERY=2 START_TIMEOUT=300 (s until forwarding starts: policy load) MEM=2048 (EAL -m, MiB;
+#   a reload holds two ACL sets) GW_MEM=$MEM (the gateway's -m alone: 100k rules need more) KEEP=0 (keep the work folder)
 set -eu
 build=$(realpath "$1")
 rules_list=${RULES:-10000}; flows=${FLOWS:-100000}; rounds=${ROUNDS:-2}; lcores_list=${LCORES:-1}
@@ -81,7 +82,7 @@ interfaces:
   - {name: inet0, zone: internet, address: [198.51.100.1/24], device: "$(rx_vdev "$1")"}
   - {name: portal0, zone: portal, address: [172.16.30.1/24], device: "net_null0,no-rx=1"}
 dpdk:
-  eal: [--no-huge, -m, "$mem", --no-pci, --no-shconf, $(lcores_yaml "$1"), --file-prefix, $prefix, --log-level, "3"]
+  eal: [--no-huge, -m, "${GW_MEM:-$mem}", --no-pci, --no-shconf, $(lcores_yaml "$1"), --file-prefix, $prefix, --log-level, "3"]
 YAML
   rm -f "$work/events.log"
   "$gw" --config "$work/gw.yaml" --events-file "$work/events.log" >"$work/gw.out" 2>"$work/gw.log" &
