@@ -256,6 +256,23 @@ int main(int argc, char** argv) {
         pipeline.post(daemonEvent(mg::EventType::Fault, "sensor", err));
   };
 
+  // The intake's queue holds net.unix.max_dgram_qlen datagrams (read when the socket is made;
+  // kernel default 10). The gateway never waits for it, so a burst of violations beyond that
+  // is dropped at the gateway (counted, reported as a `fault`). Say so where admins look.
+  {
+    std::FILE* q = std::fopen("/proc/sys/net/unix/max_dgram_qlen", "r");
+    long qlen = -1;
+    if (q) {
+      if (std::fscanf(q, "%ld", &qlen) != 1) qlen = -1;
+      std::fclose(q);
+    }
+    if (qlen >= 0 && qlen < 256)
+      std::fprintf(stderr,
+                   "isogate-mgmtd: warning: net.unix.max_dgram_qlen is %ld: bursts of more events "
+                   "than that from the gateway are dropped (set it to 512 or more, see "
+                   "docs/mgmtd.md)\n",
+                   qlen);
+  }
   mg::Intake intake;
   if (!intake.open(opt.eventSocket, 0660, error)) {
     std::fprintf(stderr, "isogate-mgmtd: %s\n", error.c_str());
