@@ -38,7 +38,7 @@ fuzz_max_len() {
 }
 
 # fuzz_run TARGET CORPUS_DIR SEED_DIR ARTIFACT_DIR LOG [libFuzzer options...]
-# New inputs go to CORPUS_DIR; a crash, leak, sanitizer report or hang leaves its input
+# New inputs go to CORPUS_DIR (the seeds and regressions are only read); a crash, leak, sanitizer report or hang leaves its input
 # in ARTIFACT_DIR and makes the run fail.
 fuzz_run() {
   local t=$1 corpus=$2 seeds=$3 artifacts=$4 log=$5
@@ -46,9 +46,12 @@ fuzz_run() {
   local exe="$build/tests/fuzz_${t}_fuzz" dict
   dict=$(fuzz_dict "$t")
   mkdir -p "$corpus" "$seeds" "$artifacts"
+  # Inputs that once failed (tests/fuzz/regressions/<target>/) are replayed by every run.
+  local extra=()
+  [ -d "tests/fuzz/regressions/$t" ] && extra=("tests/fuzz/regressions/$t")
   ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     "$exe" -timeout=60 -rss_limit_mb=4096 -max_len="$(fuzz_max_len "$t")" \
     -artifact_prefix="$artifacts/" -print_final_stats=1 ${dict:+-dict="$dict"} "$@" \
-    "$corpus" "$seeds" >"$log" 2>&1
+    "$corpus" "$seeds" "${extra[@]}" >"$log" 2>&1
 }
