@@ -44,14 +44,35 @@ void EventOutput::setPolicy(const std::string& digest, const std::string& name) 
   identity_.policyName = name;
 }
 
-void EventOutput::emit(const mgmt::Event& event) {
-  ++emitted_;
+void EventOutput::tick() {
+  if (sender_) sender_->reportPendingDrops();
+}
+
+mgmt::Event EventOutput::withPolicy(const mgmt::Event& event) const {
   mgmt::Event e = event;
   // Every event names the policy (SPEC §4); the encoder only fills in what is missing, the
   // sender's datagram must carry it itself.
   if (!e.field("policy") && !identity_.policyDigest.empty()) e.set("policy", identity_.policyDigest);
   if (!e.field("policy_name") && !identity_.policyName.empty()) e.set("policy_name", identity_.policyName);
+  return e;
+}
+
+void EventOutput::emit(const mgmt::Event& event) {
+  ++emitted_;
+  mgmt::Event e = withPolicy(event);
   if (sender_) sender_->send(e);  // never blocks; drops are counted and reported by the sender
+  writeLine(e);
+}
+
+bool EventOutput::emitReport(const mgmt::Event& event) {
+  mgmt::Event e = withPolicy(event);
+  if (sender_ && !sender_->trySend(e)) return false;
+  ++emitted_;
+  writeLine(e);
+  return true;
+}
+
+void EventOutput::writeLine(const mgmt::Event& e) {
   if (fd_ < 0) return;
   std::string line = mgmt::encodeRfc5424(e, identity_);
   line += '\n';

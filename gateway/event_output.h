@@ -34,11 +34,20 @@ class EventOutput {
   // The policy every following event names (digest "sha256:..." and policy name).
   void setPolicy(const std::string& digest, const std::string& name);
   void emit(const mgmt::Event& e);
+  // For reports that must reach isogate-mgmtd (the gateway's loss counts): false, and nothing
+  // written nor counted as lost, when the daemon cannot take it now; the caller repeats it.
+  bool emitReport(const mgmt::Event& e);
+  // Called from the loop at least once a second: reports events lost on the way to
+  // isogate-mgmtd that no later event has reported yet (the end of a burst).
+  void tick();
 
   uint64_t emitted() const { return emitted_; }
   uint64_t lostLines() const { return lostLines_; }
 
  private:
+  mgmt::Event withPolicy(const mgmt::Event& e) const;
+  void writeLine(const mgmt::Event& e);
+
   EventOutputOptions options_;
   mgmt::SyslogIdentity identity_;
   int fd_ = -1;

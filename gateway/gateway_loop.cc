@@ -42,13 +42,30 @@ void GatewayLoop::reportLostEvents() {
     lostLinesReported_ = events_.lostLines();
     events_.emit(f);
   }
-  if (!nflog_ || nflog_->lost() == lostReported_) return;
+  events_.tick();  // the sender's pending loss report, even when no event follows a burst
+  if (!nflog_) return;
+  const uint64_t drops = nflog_->kernelDrops();
+  if (drops == dropsReported_ && nflog_->lost() == lostReported_) return;
+  // At most one report a second: in a storm this runs on every wake-up, and a report per
+  // wake-up would itself flood syslog. The loop wakes at least once a second, so the last
+  // loss of a burst is reported within a second.
+  const auto now = std::chrono::steady_clock::now();
+  if (lastNflogReport_ != std::chrono::steady_clock::time_point{} &&
+      now - lastNflogReport_ < std::chrono::seconds(1))
+    return;
+  lastNflogReport_ = now;
   mgmt::Event f;
   f.type = mgmt::EventType::Fault;
+  f.set("component", "nflog");
+  f.set("lost", std::to_string(drops - dropsReported_));
   f.set("lost_batches", std::to_string(nflog_->lost() - lostReported_));
-  f.message = "kernel dropped violation log messages (NFLOG socket full)";
+  f.message = std::to_string(drops - dropsReported_) +
+              " violation log messages dropped by the kernel (NFLOG socket full)";
+  // Counted as reported only once isogate-mgmtd took it: in a storm its queue is full most of
+  // the time, and a lost report would hide the loss it reports.
+  if (!events_.emitReport(f)) return;
   lostReported_ = nflog_->lost();
-  events_.emit(f);
+  dropsReported_ = drops;
 }
 
 int GatewayLoop::run() {

@@ -3,6 +3,7 @@
 // with poll(). Nothing here waits on the management daemon.
 #pragma once
 
+#include <chrono>
 #include <functional>
 
 #include "gateway/event_output.h"
@@ -30,6 +31,8 @@ class GatewayLoop {
   NflogReader* nflog_;
   int signalFd_ = -1;
   uint64_t lostReported_ = 0;
+  uint64_t dropsReported_ = 0;
+  std::chrono::steady_clock::time_point lastNflogReport_{};
   uint64_t lostLinesReported_ = 0;
 };
 

@@ -1,6 +1,7 @@
 #include "gateway/nflog_reader.h"
 
 #include <fcntl.h>
+#include <linux/sock_diag.h>
 #include <net/if.h>
 #include <sys/socket.h>
 
@@ -15,6 +16,9 @@ namespace isogate::gateway {
 
 namespace {
 constexpr int kSocketBuffer = 8 << 20;  // room for bursts of drops while the loop is busy
+// Receives per drain(): under a storm the socket never runs empty, and an unbounded drain
+// would keep the loop from signals (SIGHUP, SIGTERM) and loss reports until the storm ends.
+constexpr int kDrainBatch = 256;
 }
 
 NflogReader::NflogReader(Handler handler) : handler_(std::move(handler)), buffer_(1 << 17) {}
@@ -52,11 +56,23 @@ bool NflogReader::open(const std::vector<uint16_t>& groups, std::string& error) 
   return true;
 }
 
+uint64_t NflogReader::kernelDrops() {
+  if (!handle_) return kernelDrops_;
+  uint32_t mem[SK_MEMINFO_VARS] = {};
+  socklen_t len = sizeof mem;
+  if (getsockopt(nflog_fd(handle_), SOL_SOCKET, SO_MEMINFO, mem, &len) != 0 ||
+      len <= SK_MEMINFO_DROPS * sizeof(uint32_t))
+    return kernelDrops_;
+  kernelDrops_ += static_cast<uint32_t>(mem[SK_MEMINFO_DROPS] - dropsSeen_);
+  dropsSeen_ = mem[SK_MEMINFO_DROPS];
+  return kernelDrops_;
+}
+
 int NflogReader::fd() const { return handle_ ? nflog_fd(handle_) : -1; }
 
 void NflogReader::drain() {
   if (!handle_) return;
-  for (;;) {
+  for (int i = 0; i < kDrainBatch; ++i) {
     ssize_t n = recv(nflog_fd(handle_), buffer_.data(), buffer_.size(), 0);
     if (n < 0) {
       if (errno == EINTR) continue;

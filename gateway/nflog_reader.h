@@ -33,10 +33,14 @@ class NflogReader {
   // Binds the groups; false with a reason when the kernel refuses.
   bool open(const std::vector<uint16_t>& groups, std::string& error);
   int fd() const;
-  // Reads everything queued now; never blocks.
+  // Reads what is queued now, up to a batch (poll again for the rest); never blocks.
   void drain();
 
   uint64_t lost() const { return lost_; }         // ENOBUFS: the kernel dropped log messages
+  // How many log messages the kernel dropped for this socket (its drop counter, SO_MEMINFO),
+  // exact: ENOBUFS only says "some", once per congestion, and a storm can cost hundreds of
+  // thousands of messages without the reader ever seeing it (tests/e2e/test_storm.py).
+  uint64_t kernelDrops();
   uint64_t unreadable() const { return unreadable_; }  // foreign prefixes, unparsable packets
 
  private:
@@ -49,6 +53,8 @@ class NflogReader {
   std::vector<uint8_t> buffer_;
   uint64_t lost_ = 0;
   uint64_t unreadable_ = 0;
+  uint32_t dropsSeen_ = 0;     // the kernel's 32-bit counter at the last read
+  uint64_t kernelDrops_ = 0;   // its increments since open(), wrap-safe
 };
 
 }  // namespace isogate::gateway

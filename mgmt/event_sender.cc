@@ -7,6 +7,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstring>
 
 #include "mgmt/event_wire.h"
@@ -21,7 +22,7 @@ EventSender::~EventSender() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-bool EventSender::sendRaw(const std::string& datagram) {
+bool EventSender::sendRaw(const std::string& datagram, bool countDrop) {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   if (fd_ < 0 || path_.size() >= sizeof(addr.sun_path)) {
@@ -32,7 +33,7 @@ bool EventSender::sendRaw(const std::string& datagram) {
   ssize_t n = ::sendto(fd_, datagram.data(), datagram.size(), MSG_DONTWAIT | MSG_NOSIGNAL,
                        reinterpret_cast<const sockaddr*>(&addr), sizeof(addr));
   if (n != static_cast<ssize_t>(datagram.size())) {
-    dropped_.fetch_add(1);
+    if (countDrop) dropped_.fetch_add(1);
     return false;
   }
   sent_.fetch_add(1);
@@ -43,6 +44,12 @@ void EventSender::reportDrops() {
   uint64_t dropped = dropped_.load();
   uint64_t reported = reported_.load();
   if (dropped == reported) return;
+  const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                          std::chrono::steady_clock::now().time_since_epoch())
+                          .count();
+  int64_t last = lastReportNs_.load();
+  if (last != 0 && now - last < 1'000'000'000) return;  // one report a second at most
+  if (!lastReportNs_.compare_exchange_strong(last, now)) return;
   // Claim the range first so two threads do not report the same drops.
   if (!reported_.compare_exchange_strong(reported, dropped)) return;
   Event f;
@@ -51,11 +58,18 @@ void EventSender::reportDrops() {
   f.set("lost", std::to_string(dropped - reported));
   f.message = std::to_string(dropped - reported) +
               " events lost between the gateway and isogate-mgmtd (daemon down or queue full)";
-  if (!sendRaw(toWire(f))) reported_.fetch_sub(dropped - reported);  // try again next time
+  // A report that does not fit is not itself counted as a lost event: it is repeated.
+  if (!sendRaw(toWire(f), /*countDrop=*/false)) reported_.fetch_sub(dropped - reported);
 }
 
 bool EventSender::send(const Event& e) {
   if (!sendRaw(toWire(e))) return false;
+  reportDrops();
+  return true;
+}
+
+bool EventSender::trySend(const Event& e) {
+  if (!sendRaw(toWire(e), /*countDrop=*/false)) return false;
   reportDrops();
   return true;
 }

@@ -25,13 +25,21 @@ class EventSender {
   // Thread-safe; never blocks. false when the datagram was dropped.
   bool send(const Event& e);
   bool sendStats(const GatewayStats& s);
+  // Like send(), but a datagram that does not fit is not counted as lost: the caller keeps
+  // what it had to say and says it again later (the gateway's own loss reports).
+  bool trySend(const Event& e);
+
+  // Reports drops no report has covered yet; at most one report a second (a storm that
+  // overflows the daemon's queue would otherwise add a fault message per burst). Call it
+  // periodically so a loss at the end of a burst does not wait for the next event.
+  void reportPendingDrops() { reportDrops(); }
 
   uint64_t sent() const { return sent_.load(); }
   uint64_t dropped() const { return dropped_.load(); }
   const std::string& path() const { return path_; }
 
  private:
-  bool sendRaw(const std::string& datagram);
+  bool sendRaw(const std::string& datagram, bool countDrop = true);
   void reportDrops();
 
   std::string path_;
@@ -39,6 +47,7 @@ class EventSender {
   std::atomic<uint64_t> sent_{0};
   std::atomic<uint64_t> dropped_{0};
   std::atomic<uint64_t> reported_{0};  // drops already announced in a fault event
+  std::atomic<int64_t> lastReportNs_{0};  // steady clock of the last report; 0 = none yet
 };
 
 }  // namespace isogate::mgmt
