@@ -41,11 +41,39 @@ struct Args {
   bool untilIdle = false;  // dpdk: replay the configured captures to their end, print a summary, exit
 };
 
+constexpr const char* kUsage =
+    "usage: isogate-gw --config GATEWAY.yaml [--events-file PATH] [--mgmt-socket PATH]\n"
+    "                  [--pidfile PATH] [--check-only] [--until-idle]\n";
+
 int usage() {
-  std::fprintf(stderr,
-               "usage: isogate-gw --config GATEWAY.yaml [--events-file PATH] [--mgmt-socket PATH]\n"
-               "                  [--pidfile PATH] [--check-only] [--until-idle]\n");
+  std::fputs(kUsage, stderr);
   return 2;
+}
+
+int help() {
+  // Laid out for help2man (Usage:/Options:); signals and exit status are in isogate-gw(8).
+  std::fputs(
+      "Usage: isogate-gw --config GATEWAY.yaml [OPTION]...\n"
+      "\n"
+      "The isogate gateway: loads the zone policy named by the gateway config, enforces it\n"
+      "through the configured backend (nftables or dpdk) and reports violations.\n"
+      "SIGHUP reloads the policy; SIGTERM stops the daemon (kernel rules stay in force).\n"
+      "\n"
+      "Options:\n"
+      "  --config GATEWAY.yaml  the gateway config; required\n"
+      "  --events-file PATH     also append every event as an RFC 5424 line to PATH\n"
+      "  --mgmt-socket PATH     send events to isogate-mgmtd's event socket (unix datagram)\n"
+      "  --pidfile PATH         where to write the pid isogate-mgmtd signals for a reload\n"
+      "                         (default /run/isogate/isogate-gw.pid)\n"
+      "  --check-only           load and check config and policy, print the result, exit\n"
+      "  --until-idle           dpdk on net_pcap ports: replay the captures to their end,\n"
+      "                         print the per-zone-pair summary and exit\n"
+      "  --help                 this text\n"
+      "\n"
+      "Exit status 0 when stopped by a signal or the check passed, 1 for a bad config,\n"
+      "policy or backend, 2 for bad usage. More in isogate-gw(8).\n",
+      stdout);
+  return 0;
 }
 
 bool parseArgs(int argc, char** argv, Args& a) {
@@ -126,6 +154,8 @@ void removePidfile(const std::string& path) {
 
 int main(int argc, char** argv) {
   Args args;
+  for (int i = 1; i < argc; ++i)
+    if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) return help();
   if (!parseArgs(argc, argv, args)) return usage();
 
   // Signals first: a SIGHUP during start-up must queue a reload, not kill the daemon.
