@@ -22,7 +22,8 @@ rules_list=${RULES:-10000}; flows=${FLOWS:-100000}; rounds=${ROUNDS:-2}; lcores_
 warmup=${WARMUP:-3}; secs=${SECS:-5}; start_timeout=${START_TIMEOUT:-300}; reload=${RELOAD:-0}; reload_every=${RELOAD_EVERY:-2}; mem=${MEM:-2048}
 here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d /tmp/isogate-dpdk-bench.XXXXXX)
-[ "${KEEP:-0}" = 1 ] || trap 'rm -rf "$work"' EXIT
+# The EAL runtime folders of our file prefixes go in any case; the work folder unless KEEP=1.
+trap 'rm -rf /var/run/dpdk/dpbc$$ /var/run/dpdk/dpbg$$; [ "${KEEP:-0}" = 1 ] || rm -rf "$work"' EXIT
 gen="$build/bench/policy/isogate-policy-gen"
 gw="$build/gateway/isogate-gw"
 measure="/usr/bin/python3 $here/measure.py"
