@@ -87,6 +87,7 @@ install(FILES ${ISOGATE_PKG_OUT}/gateway.yaml DESTINATION /etc/isogate)
 install(FILES ${PROJECT_SOURCE_DIR}/configs/tianjin-egov-boundary.yaml DESTINATION /etc/isogate
         RENAME policy.yaml)
 install(FILES ${ISOGATE_PKG_DIR}/logrotate/isogate DESTINATION /etc/logrotate.d)
+install(FILES ${ISOGATE_PKG_DIR}/sysctl/60-isogate.conf DESTINATION lib/sysctl.d)
 
 # systemd units and the DPDK drop-in example.
 install(FILES ${ISOGATE_PKG_DIR}/systemd/isogate-gw.service ${ISOGATE_PKG_DIR}/systemd/isogate-mgmtd.service
