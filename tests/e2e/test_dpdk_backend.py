@@ -13,7 +13,6 @@ Usage: test_dpdk_backend.py --gw PATH CASE      CASE: matrix | matrix2 | lifecyc
 
 import argparse
 import os
-import shutil
 import signal
 import sys
 
@@ -84,12 +83,7 @@ def main():
             check(False, f"aborted: {e}")
         finally:
             hosts.stop()
-    if kb.FAILURES:
-        print(f"{len(kb.FAILURES)} assertion(s) failed; work dir {work}", flush=True)
-        return 1
-    shutil.rmtree(work, ignore_errors=True)
-    print("all assertions passed", flush=True)
-    return 0
+    return kb.finish(work)
 
 
 if __name__ == "__main__":

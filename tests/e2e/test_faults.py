@@ -16,7 +16,6 @@ Usage: test_faults.py --gw PATH CASE [--reloads N]
 
 import argparse
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -26,7 +25,7 @@ sys.path.insert(0, HERE)
 
 from harness import PY, Gateway, Hosts, arrived, parse_event  # noqa: E402
 from scenarios import HOSTS  # noqa: E402
-from test_kernel_backend import FAILURES, Stream, check, load_policy, setup_workdir, stateless_ruleset, write_policy  # noqa: E402
+from test_kernel_backend import Stream, check, finish, load_policy, setup_workdir, stateless_ruleset, write_policy  # noqa: E402
 from topology import Topology  # noqa: E402
 
 # Denied classes: extranet -> internet UDP 9 (only DNS is allowed there) and extranet ->
@@ -230,12 +229,7 @@ def main():
             check(False, f"aborted: {e}")
         finally:
             hosts.stop()
-    if FAILURES:
-        print(f"{len(FAILURES)} assertion(s) failed; work dir {work}", flush=True)
-        return 1
-    shutil.rmtree(work, ignore_errors=True)
-    print("all assertions passed", flush=True)
-    return 0
+    return finish(work)
 
 
 if __name__ == "__main__":

@@ -37,6 +37,17 @@ def check(cond, what):
     return cond
 
 
+def finish(work):
+    """A driver's exit status: 1 when an assertion failed (the work dir is kept for the
+    post-mortem), else 0 with the work dir removed."""
+    if FAILURES:
+        print(f"{len(FAILURES)} assertion(s) failed; work dir {work}", flush=True)
+        return 1
+    shutil.rmtree(work, ignore_errors=True)
+    print("all assertions passed", flush=True)
+    return 0
+
+
 # --- helpers ------------------------------------------------------------------------------
 
 def setup_workdir():
@@ -363,12 +374,7 @@ def main():
             check(False, f"aborted: {e}")
         finally:
             hosts.stop()
-    if FAILURES:
-        print(f"{len(FAILURES)} assertion(s) failed; work dir {work}", flush=True)
-        return 1
-    shutil.rmtree(work, ignore_errors=True)
-    print("all assertions passed", flush=True)
-    return 0
+    return finish(work)
 
 
 if __name__ == "__main__":

@@ -653,12 +653,7 @@ def main():
             CASES[args.case](topo, work, args)
         except AssertionError as e:
             check(False, f"aborted: {e}")
-    if kb.FAILURES:
-        print(f"{len(kb.FAILURES)} assertion(s) failed; work dir {work}", flush=True)
-        return 1
-    shutil.rmtree(work, ignore_errors=True)
-    print("all assertions passed", flush=True)
-    return 0
+    return kb.finish(work)
 
 
 if __name__ == "__main__":

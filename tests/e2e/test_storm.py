@@ -30,7 +30,6 @@ import argparse
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -337,10 +336,13 @@ def case_storm(topo, work, args):
               f" lost={nflog_reported} in {len(nflog_faults)} fault messages")
         # Every missing count is accounted for by a stage that reported it: what the NFLOG socket
         # dropped plus what the gateway could not hand to isogate-mgmtd. A syslog loss loses
-        # messages whose counts are unknown; there is none here (asserted below).
-        check(counted - total == nflog_drops + sender_lost,
-              f"missing counts ({counted - total}) == NFLOG socket drops ({nflog_drops}) +"
-              f" gateway -> mgmtd lost ({sender_lost})")
+        # messages whose counts are unknown; there is none here (asserted below). Not equality:
+        # both loss counters also cover the few events of other kinds that met the same full
+        # queues (a run measured 7 more reported than missing out of 5.4 million).
+        check(counted - total <= nflog_drops + sender_lost,
+              f"missing counts ({counted - total}) <= NFLOG socket drops ({nflog_drops}) +"
+              f" gateway -> mgmtd lost ({sender_lost}); reported beyond the missing:"
+              f" {nflog_drops + sender_lost - (counted - total)}")
         check(syslog_lost == 0, f"no syslog queue loss (lost={syslog_lost})")
 
         # 2. Bounded syslog rate.
@@ -424,12 +426,7 @@ def main():
             CASES[args.case](topo, work, args)
         except AssertionError as e:
             check(False, f"aborted: {e}")
-    if kb.FAILURES:
-        print(f"{len(kb.FAILURES)} assertion(s) failed; work dir {work}", flush=True)
-        return 1
-    shutil.rmtree(work, ignore_errors=True)
-    print("all assertions passed", flush=True)
-    return 0
+    return kb.finish(work)
 
 
 if __name__ == "__main__":
