@@ -133,81 +133,89 @@ def streams_intact(streams, label):
                   f" last {s.lines[-2:]})")
 
 
+class Traffic:
+    """The allowed streams and the denied sender of a case, stopped on every exit path."""
+
+    def __init__(self, topo, hosts):
+        self.hosts = hosts
+        self.streams = start_streams(topo)
+        self.mark = hosts.mark()
+        self.sender = DeniedSender(topo)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self._stop_sender()
+        for s, _ in self.streams:
+            s.stop()
+        return False
+
+    def _stop_sender(self):
+        if self.sender:
+            self.sender.stop()
+            self.sender = None
+
+    def check_no_denied_arrived(self, label):
+        """Stops the sender, then: not one denied packet on any host's wire since the start."""
+        self._stop_sender()
+        seen = denied_arrivals(self.hosts, self.mark)
+        check(not seen, f"no denied packet reached any host {label} (seen: {seen})")
+
+
 def case_reload_loop(topo, hosts, work, gwbin, reloads):
     base = load_policy(work)
     good = [base, dict(base, rules=base["rules"] + [{"name": "extra-portal-web", "from": "internet", "to": "portal",
                                                      "services": [{"tcp": [8080]}], "action": "allow"}])]
     broken_text = open(os.path.join(work, "policy.yaml")).read().replace("action: allow", "action: alow", 1)
     gw = StormGateway(topo, gwbin, os.path.join(work, "gateway.yaml"), work).start()
-    streams, sender = [], None
     try:
-        streams = start_streams(topo)
-        mark = hosts.mark()
-        sender = DeniedSender(topo)
-        loaded = rejected = 0
-        wrong = []
-        rss = {}
-        for i in range(reloads):
-            kind = ("good0", "broken", "good1")[i % 3]
-            if kind == "broken":
-                write_policy(work, broken_text)
-            else:
-                write_policy(work, good[int(kind[-1])])
-            ev = gw.reload()
-            want = "policy-rejected" if kind == "broken" else "policy-loaded"
-            if ev.get("type") == want:
-                loaded += want == "policy-loaded"
-                rejected += want == "policy-rejected"
-            else:
-                wrong.append(f"reload {i} ({kind}): {ev.get('type')}")
-            if i + 1 in (reloads // 4, reloads):
-                rss[i + 1] = rss_kib(gw.proc.pid)
-        check(not wrong, f"{reloads} reloads: {loaded} good ones loaded, {rejected} broken ones rejected"
-                         f" (unexpected: {wrong[:3]})")
-        streams_intact(streams, f"across {reloads} reloads")
-        sender.stop()
-        sender = None
-        seen = denied_arrivals(hosts, mark)
-        check(not seen, f"no denied packet reached any host during the reloads (seen: {seen})")
-        first, last = rss[reloads // 4], rss[reloads]
-        # A policy kept per reload would grow by tens of KiB each time; allocator noise does not.
-        check(last - first <= 1024, f"gateway RSS flat across reloads: {first} KiB after {reloads // 4},"
-                                    f" {last} KiB after {reloads}")
+        with Traffic(topo, hosts) as traffic:
+            loaded = rejected = 0
+            wrong = []
+            rss = {}
+            for i in range(reloads):
+                kind = ("good0", "broken", "good1")[i % 3]
+                write_policy(work, broken_text if kind == "broken" else good[int(kind[-1])])
+                ev = gw.reload()
+                want = "policy-rejected" if kind == "broken" else "policy-loaded"
+                if ev.get("type") == want:
+                    loaded += want == "policy-loaded"
+                    rejected += want == "policy-rejected"
+                else:
+                    wrong.append(f"reload {i} ({kind}): {ev.get('type')}")
+                if i + 1 in (reloads // 4, reloads):
+                    rss[i + 1] = rss_kib(gw.proc.pid)
+            check(not wrong, f"{reloads} reloads: {loaded} good ones loaded, {rejected} broken ones rejected"
+                             f" (unexpected: {wrong[:3]})")
+            streams_intact(traffic.streams, f"across {reloads} reloads")
+            traffic.check_no_denied_arrived("during the reloads")
+            first, last = rss[reloads // 4], rss[reloads]
+            # A policy kept per reload would grow by tens of KiB each time; allocator noise does not.
+            check(last - first <= 1024, f"gateway RSS flat across reloads: {first} KiB after {reloads // 4},"
+                                        f" {last} KiB after {reloads}")
     finally:
-        if sender:
-            sender.stop()
-        for s, _ in streams:
-            s.stop()
         gw.stop()
 
 
 def case_kill9(topo, hosts, work, gwbin, _reloads):
     gw = StormGateway(topo, gwbin, os.path.join(work, "gateway.yaml"), work).start()
-    streams, sender = [], None
     try:
-        streams = start_streams(topo)
-        before = stateless_ruleset(topo)
-        mark = hosts.mark()
-        sender = DeniedSender(topo)
-        gw.stop(signal.SIGKILL)
-        check(stateless_ruleset(topo) == before, "kill -9 under traffic: the ruleset stays in the kernel unchanged")
-        streams_intact(streams, "after kill -9 of the gateway")
-        gw = StormGateway(topo, gwbin, os.path.join(work, "gateway.yaml"), work)
-        since = len(gw.events())
-        gw.start()
-        outcome = [e.get("type") for e in gw.events()[since:] if e.get("type", "").startswith(("policy-", "fault"))]
-        check(outcome[:1] == ["policy-loaded"], f"restart under traffic: policy-loaded ({outcome})")
-        check(stateless_ruleset(topo) == before, "restart under traffic: the same ruleset")
-        streams_intact(streams, "across the restart")
-        sender.stop()
-        sender = None
-        seen = denied_arrivals(hosts, mark)
-        check(not seen, f"no denied packet reached any host while the gateway was dead or restarting (seen: {seen})")
+        with Traffic(topo, hosts) as traffic:
+            before = stateless_ruleset(topo)
+            gw.stop(signal.SIGKILL)
+            check(stateless_ruleset(topo) == before, "kill -9 under traffic: the ruleset stays in the kernel unchanged")
+            streams_intact(traffic.streams, "after kill -9 of the gateway")
+            gw = StormGateway(topo, gwbin, os.path.join(work, "gateway.yaml"), work)
+            since = len(gw.events())
+            gw.start()
+            outcome = [e.get("type") for e in gw.events()[since:]
+                       if e.get("type", "").startswith(("policy-", "fault"))]
+            check(outcome[:1] == ["policy-loaded"], f"restart under traffic: policy-loaded ({outcome})")
+            check(stateless_ruleset(topo) == before, "restart under traffic: the same ruleset")
+            streams_intact(traffic.streams, "across the restart")
+            traffic.check_no_denied_arrived("while the gateway was dead or restarting")
     finally:
-        if sender:
-            sender.stop()
-        for s, _ in streams:
-            s.stop()
         gw.stop()
 
 
