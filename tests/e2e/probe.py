@@ -3,6 +3,7 @@
 Reads a JSON list of probes on stdin ({"id", "proto": tcp|udp|icmp, "dst", "port", "timeout"}),
 runs them all at once, prints a JSON object id -> {"reply": bool, "detail": str}.
 TCP: a connect plus one echoed line; UDP: one datagram and its echo; ICMP: `ping -c 1`;
+with "retry" (probes expected to pass) UDP and ICMP resend once a second until the timeout;
 "arp": one broadcast who-has for `dst` (never expects a reply; the wire logs tell).
 With "src" set (spoofing tests), sends one forged packet with scapy instead and never
 expects a reply.
@@ -13,6 +14,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 
 
 def tcp_probe(p):
@@ -33,11 +35,22 @@ def tcp_probe(p):
 def udp_probe(p):
     family = socket.AF_INET6 if ":" in p["dst"] else socket.AF_INET
     s = socket.socket(family, socket.SOCK_DGRAM)
-    s.settimeout(p["timeout"])
+    # With "retry", like a resolver: resend every second until the deadline (a datagram can be
+    # lost while a neighbour entry is still being resolved; TCP retransmits by itself).
+    # Without, exactly one datagram (the blocked probes: one packet, one violation).
+    deadline = time.monotonic() + p["timeout"]
     try:
-        s.sendto(b"probe", (p["dst"], p["port"]))
-        data, _ = s.recvfrom(64)
-        return data == b"probe", f"echo {data!r}"
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False, "timed out"
+            s.settimeout(min(1.0, left) if p.get("retry") else left)
+            s.sendto(b"probe", (p["dst"], p["port"]))
+            try:
+                data, _ = s.recvfrom(64)
+                return data == b"probe", f"echo {data!r}"
+            except socket.timeout:
+                continue
     except OSError as e:
         return False, str(e)
     finally:
@@ -45,7 +58,10 @@ def udp_probe(p):
 
 
 def icmp_probe(p):
-    cmd = ["ping", "-n", "-c", "1", "-W", str(max(1, int(p["timeout"]))), p["dst"]]
+    # With "retry", -w: one echo per second until a reply or the deadline (like the UDP
+    # probe's resends); without, exactly one echo request.
+    wait = "-w" if p.get("retry") else "-W"
+    cmd = ["ping", "-n", "-c", "1", wait, str(max(1, int(p["timeout"]))), p["dst"]]
     r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     return r.returncode == 0, r.stdout.strip().splitlines()[-1] if r.stdout.strip() else ""
 

@@ -92,7 +92,10 @@ def check_scenarios(topo, hosts, gw, scenarios, events=True, label=""):
         r = results[s.name]
         got = arrived(hosts, mark, s.src, s.dst, s.proto, s.port)
         if s.expect_pass:
-            check(r["reply"] and got, f"{label}{s.name}: passes with a reply ({r['detail']})")
+            ok = r["reply"] and got
+            check(ok, f"{label}{s.name}: passes with a reply ({r['detail']}, reached the host={got})")
+            if not ok:
+                dump_neighbours(topo, s)
         else:
             check(not r["reply"] and not got,
                   f"{label}{s.name}: blocked (reply={r['reply']}, reached a host={got})")
@@ -115,6 +118,13 @@ def check_scenarios(topo, hosts, gw, scenarios, events=True, label=""):
             bad = [e for e in evs if e.get("msgid") == "VIOLATION" and e.get("src") == s.src and e.get("dst") == s.dst
                    and e.get("dport") == (str(s.port) if s.port else None)]
             check(not bad, f"{label}{s.name}: no violation event for an allowed probe")
+
+
+def dump_neighbours(topo, s):
+    """What a failed allowed probe leaves to look at: the neighbour tables on its path."""
+    for where in ("gw", s.src_zone, s.dst_zone):
+        out = topo.sh(where, "ip", "-6" if ":" in s.dst else "-4", "neigh", "show", capture=True, check=False)
+        print(f"  neighbours in {where}: {(out or '').strip()!r}", flush=True)
 
 
 def nothing_reached_intranet(hosts, label=""):
