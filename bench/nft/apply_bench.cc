@@ -94,13 +94,30 @@ int main(int argc, char** argv) {
   std::vector<size_t> sizes = {1000, 10000, 100000};
   int reps = 5;
   uint64_t seed = 1;
-  for (int i = 1; i + 1 < argc; i += 2) {
+  const char* usage = "usage: isogate-nft-apply-bench [--rules N[,N...]] [--reps R] [--seed S]\n";
+  // Every option takes a value: a lone or unknown word (e.g. --help) prints the usage
+  // instead of starting a run that takes minutes at the default sizes.
+  for (int i = 1; i < argc; i += 2) {
     const std::string a = argv[i];
-    if (a == "--rules") sizes = parseSizes(argv[i + 1]);
-    else if (a == "--reps") reps = std::atoi(argv[i + 1]);
-    else if (a == "--seed") seed = std::stoull(argv[i + 1]);
-    else {
-      std::cerr << "usage: isogate-nft-apply-bench [--rules N[,N...]] [--reps R] [--seed S]\n";
+    const bool known = a == "--rules" || a == "--reps" || a == "--seed";
+    if (a == "--help" || a == "-h") {
+      std::cout << usage;
+      return 0;
+    }
+    if (!known || i + 1 >= argc) {
+      std::cerr << usage;
+      return 2;
+    }
+    try {
+      if (a == "--rules") sizes = parseSizes(argv[i + 1]);
+      else if (a == "--reps") reps = std::stoi(argv[i + 1]);
+      else seed = std::stoull(argv[i + 1]);
+    } catch (const std::exception&) {
+      std::cerr << "isogate-nft-apply-bench: bad value for " << a << ": " << argv[i + 1] << "\n" << usage;
+      return 2;
+    }
+    if (sizes.empty() || reps < 1) {
+      std::cerr << usage;
       return 2;
     }
   }
