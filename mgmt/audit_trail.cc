@@ -6,6 +6,7 @@
 
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <array>
@@ -124,26 +125,58 @@ bool AuditTrail::append(AuditRecord& r, std::string& error) {
   int fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
   if (fd < 0) {
     error = "cannot open audit trail " + path_ + ": " + std::strerror(errno);
+    ++failed_;
     return false;
   }
+  struct stat before {};
+  bool sized = ::fstat(fd, &before) == 0;
   bool ok = writeAll(fd, line) && ::fdatasync(fd) == 0;
   int err = errno;
-  ::close(fd);
   if (!ok) {
-    error = "cannot write audit trail " + path_ + ": " + std::strerror(err);
+    // The record is not stored, so none of it may stay: a torn line (disk full) or a whole one
+    // that was not synced would break the chain for every record after it. Cut the file back
+    // to where it was; the next record chains onto the last stored one.
+    bool cut = sized && ::ftruncate(fd, before.st_size) == 0 && ::fdatasync(fd) == 0;
+    ::close(fd);
+    error = "cannot write audit trail " + path_ + ": " + std::strerror(err) +
+            (cut ? " (record " + std::to_string(r.seq) + " not stored)"
+                 : " (a partial record may be left at its end)");
+    ++failed_;
     return false;
   }
+  ::close(fd);
   lastSeq_ = r.seq;
   lastHash_ = r.hash;
-  // The head file: rewritten atomically so a crash leaves the old or the new one.
-  std::string head = path_ + ".head", tmp = head + ".tmp";
-  int hf = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-  if (hf >= 0) {
-    bool hok = writeAll(hf, std::to_string(r.seq) + " " + r.hash + "\n") && ::fdatasync(hf) == 0;
-    ::close(hf);
-    if (hok) ::rename(tmp.c_str(), head.c_str());
+  if (!writeHead(r.seq, r.hash)) {
+    error = "audit record " + std::to_string(r.seq) + " stored, but " + path_ +
+            ".head could not be updated: " + std::strerror(errno);
+    ++failed_;
+    return false;
   }
   return true;
+}
+
+bool AuditTrail::writeHead(uint64_t seq, const std::string& hash) {
+  // Rewritten atomically so a crash leaves the old or the new one. That needs room for a
+  // second file; on a full disk the old one is overwritten in place instead (its block is
+  // already allocated, and a line this short is written whole or not at all).
+  std::string head = path_ + ".head", tmp = head + ".tmp";
+  std::string text = std::to_string(seq) + " " + hash + "\n";
+  int hf = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+  if (hf >= 0) {
+    bool hok = writeAll(hf, text) && ::fdatasync(hf) == 0;
+    ::close(hf);
+    if (hok && ::rename(tmp.c_str(), head.c_str()) == 0) return true;
+    ::unlink(tmp.c_str());
+  }
+  hf = ::open(head.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0640);
+  if (hf < 0) return false;
+  bool ok = ::pwrite(hf, text.data(), text.size(), 0) == static_cast<ssize_t>(text.size()) &&
+            ::ftruncate(hf, static_cast<off_t>(text.size())) == 0 && ::fdatasync(hf) == 0;
+  int err = errno;
+  ::close(hf);
+  errno = err;
+  return ok;
 }
 
 AuditVerifyResult AuditTrail::verify() const {

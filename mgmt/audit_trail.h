@@ -5,6 +5,7 @@
 // off the end is detected as well.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -49,8 +50,11 @@ class AuditTrail {
   // at the damaged record, so the damage stays visible.
   bool open(std::string& error);
 
-  // Appends one record (fsynced). Fills in seq, time, prev, hash.
+  // Appends one record (fsynced). Fills in seq, time, prev, hash. On failure (disk
+  // full, I/O error) nothing of the record stays in the file, so the chain stays
+  // intact and the next record continues it; `error` says why, and failed() counts it.
   bool append(AuditRecord& record, std::string& error);
+  uint64_t failed() const { return failed_; }
 
   AuditVerifyResult verify() const;
   // The last `max` records (all when 0), oldest first; lines that do not parse are skipped.
@@ -64,8 +68,11 @@ class AuditTrail {
  private:
   std::string path_;
   mutable std::mutex mu_;
+  bool writeHead(uint64_t seq, const std::string& hash);
+
   uint64_t lastSeq_ = 0;
   std::string lastHash_;
+  std::atomic<uint64_t> failed_{0};
 };
 
 std::string sha256Hex(const std::string& data);

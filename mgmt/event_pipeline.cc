@@ -118,12 +118,38 @@ void EventPipeline::emit(const Event& e) {
   std::string line = encodeRfc5424(e, options_.identity);
   for (auto& d : destinations_) d->enqueue(line);
   bool jsonOk = true;
-  if (json_) jsonOk = json_->write(encodeJsonLine(e, options_.identity));
+  if (json_) {
+    jsonOk = json_->write(encodeJsonLine(e, options_.identity));
+    reportJsonChange();
+  }
   std::lock_guard lock(mu_);
   counters_.messagesOut[eventTypeName(e.type)] += 1;
   counters_.occurrencesOut[eventTypeName(e.type)] += e.count;
   if (json_) (jsonOk ? counters_.jsonWritten : counters_.jsonFailed) += 1;
   if (isViolation(e.type)) violations_.add(e);
+}
+
+void EventPipeline::reportJsonChange() {
+  // Once when the JSON log starts failing (disk full, I/O error) and once when it works again,
+  // with the count: a fault per lost line would itself be a line that cannot be written.
+  uint64_t lost = 0;
+  std::string error;
+  auto change = json_->takeChange(lost, error);
+  if (change == JsonLinesWriter::Change::None) return;
+  Event f;
+  f.type = EventType::Fault;
+  f.set("component", "json-log");
+  f.set("path", json_->path());
+  f.set("error", error);
+  if (change == JsonLinesWriter::Change::Failing) {
+    f.message = "cannot write the JSON event log " + json_->path() + ": " + error +
+                "; events still go to syslog, lost lines are counted";
+  } else {
+    f.set("lost", std::to_string(lost));
+    f.message = std::to_string(lost) + " events not written to the JSON event log " +
+                json_->path() + " (" + error + "); writing resumed";
+  }
+  post(std::move(f));
 }
 
 PipelineCounters EventPipeline::counters() const {

@@ -82,6 +82,7 @@ class EventPipeline {
 
  private:
   void emit(const Event& e);
+  void reportJsonChange();  // a `fault` when the JSON log starts or stops failing
 
   PipelineOptions options_;
   Aggregator aggregator_;

@@ -3,6 +3,7 @@
 #include "mgmt/json_lines.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -59,18 +60,59 @@ void JsonLinesWriter::reopen() {
 bool JsonLinesWriter::write(const std::string& line) {
   std::lock_guard lock(mu_);
   if (fd_ < 0) {
-    ++failed_;
+    noteFailure("not open");
     return false;
   }
   std::string buf = line + "\n";
-  // One write() per line: O_APPEND makes it atomic with respect to other appenders.
-  ssize_t n = ::write(fd_, buf.data(), buf.size());
-  if (n != static_cast<ssize_t>(buf.size())) {
-    ++failed_;
+  struct stat before {};
+  bool sized = ::fstat(fd_, &before) == 0;
+  // One write() per line: O_APPEND makes it atomic with respect to other appenders. A short
+  // write (disk full) is continued once more to learn why it stopped.
+  size_t off = 0;
+  int err = 0;
+  while (off < buf.size()) {
+    ssize_t n = ::write(fd_, buf.data() + off, buf.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      err = n < 0 ? errno : EIO;
+      break;
+    }
+    off += static_cast<size_t>(n);
+  }
+  if (off != buf.size()) {
+    std::string why = std::strerror(err);
+    // A torn line would glue itself to the next one; cut it off (nothing else appends here).
+    if (off > 0 && (!sized || ::ftruncate(fd_, before.st_size) != 0))
+      why += " (a partial line is left in the file)";
+    noteFailure(why);
     return false;
   }
   ++written_;
+  if (failing_) {
+    failing_ = false;
+    change_ = Change::Recovered;
+  }
   return true;
+}
+
+void JsonLinesWriter::noteFailure(const std::string& why) {
+  ++failed_;
+  if (!failing_) {
+    failing_ = true;
+    lostInEpisode_ = 0;
+    episodeError_ = why;
+    change_ = Change::Failing;
+  }
+  ++lostInEpisode_;
+}
+
+JsonLinesWriter::Change JsonLinesWriter::takeChange(uint64_t& lost, std::string& error) {
+  std::lock_guard lock(mu_);
+  Change c = change_;
+  change_ = Change::None;
+  lost = lostInEpisode_;
+  error = episodeError_;
+  return c;
 }
 
 }  // namespace isogate::mgmt

@@ -11,7 +11,7 @@ if(TARGET isogate-gw AND TARGET isogate_dpdk_backend)
   set_tests_properties(e2e_faults_dpdk_kill9 PROPERTIES LABELS e2e TIMEOUT 240 RUN_SERIAL TRUE)
 endif()
 if(TARGET isogate-gw AND TARGET isogate-mgmtd AND TARGET isogatectl AND ISOGATE_RSYSLOGD_FOR_FAULTS)
-  foreach(case syslog)
+  foreach(case syslog disk)
     add_test(NAME e2e_faults_${case}
              COMMAND ${ISOGATE_SYSTEM_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/test_faults_${case}.py
                      --gw $<TARGET_FILE:isogate-gw> --mgmtd $<TARGET_FILE:isogate-mgmtd>
