@@ -204,11 +204,7 @@ std::string ControlService::run(const ControlRequest& req, const PeerIdentity& w
       return okResponse(req.cmd, {{"violations", list}});
     }
     case Command::Flows:
-      result = "error";
-      details["error"] = "not available";
-      return errorResponse(kErrUnavailable,
-                           "flows: not available: the gateway does not report its flow table to "
-                           "isogate-mgmtd yet");
+      return flows(now, details, result);
     case Command::Reload: {
       std::optional<std::chrono::seconds> within;
       if (req.confirmSeconds) within = std::chrono::seconds(*req.confirmSeconds);
@@ -238,6 +234,61 @@ std::string ControlService::run(const ControlRequest& req, const PeerIdentity& w
     }
   }
   return errorResponse(kErrInternal, "unhandled command");
+}
+
+std::string ControlService::flows(std::chrono::system_clock::time_point now, ojson& details,
+                                  std::string& result) {
+  const std::optional<StoredFlows> none;
+  const auto& latest = flows_ ? flows_->latest() : none;
+  std::string why;
+  int64_t age = 0;
+  if (!latest) {
+    why = "flows: no flow table from the gateway yet (isogate-gw sends one every " +
+          std::to_string(kFlowSnapshotPeriodSeconds) +
+          " s when it runs with --mgmt-socket; is it running?)";
+  } else {
+    age = std::chrono::duration_cast<std::chrono::seconds>(now - latest->receivedAt).count();
+    if (age < 0) age = 0;
+    if (age > kFlowSnapshotStaleSeconds)
+      why = "flows: the gateway's last flow table is " + std::to_string(age) +
+            " s old (it sends one every " + std::to_string(kFlowSnapshotPeriodSeconds) +
+            " s; is isogate-gw running?)";
+  }
+  if (!why.empty()) {
+    result = "error";
+    details["error"] = why;
+    return errorResponse(kErrUnavailable, why);
+  }
+  const FlowSnapshot& s = latest->snapshot;
+  ojson list = ojson::array();
+  for (const auto& f : s.flows) {
+    ojson j;
+    j["family"] = f.family == 6 ? "ipv6" : "ipv4";
+    j["proto"] = flowProtoName(f.proto);
+    j["src"] = f.src;
+    j["sport"] = f.sport;
+    j["dst"] = f.dst;
+    j["dport"] = f.dport;
+    j["from_zone"] = f.fromZone;
+    j["to_zone"] = f.toZone;
+    j["rule"] = f.rule;
+    j["state"] = f.state;
+    j["timeout_s"] = f.timeoutS;
+    j["packets"] = f.packets ? ojson(*f.packets) : ojson();
+    j["bytes"] = f.bytes ? ojson(*f.bytes) : ojson();
+    list.push_back(std::move(j));
+  }
+  details["returned"] = list.size();
+  ojson r;
+  r["backend"] = s.backend;
+  r["taken_at"] = formatTimestamp(
+      std::chrono::system_clock::time_point(std::chrono::milliseconds(s.timeMs)));
+  r["age_s"] = age;
+  r["total"] = s.total;
+  r["returned"] = list.size();
+  r["truncated"] = s.total > list.size();
+  r["flows"] = std::move(list);
+  return okResponse(Command::Flows, r);
 }
 
 void ControlService::tick(std::chrono::system_clock::time_point now) {

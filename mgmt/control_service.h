@@ -14,6 +14,7 @@
 #include "mgmt/control_protocol.h"
 #include "mgmt/control_roles.h"
 #include "mgmt/event_pipeline.h"
+#include "mgmt/flow_store.h"
 #include "mgmt/policy_service.h"
 
 namespace isogate::mgmt {
@@ -42,6 +43,9 @@ class ControlService {
   // The periodic confirmation check: rolls back an unconfirmed reload, audited.
   void tick(std::chrono::system_clock::time_point now);
 
+  // Where `flows` reads the gateway's latest flow snapshot (none: `flows` is unavailable).
+  void setFlowStore(const FlowStore* store) { flows_ = store; }
+
  private:
   std::string run(const ControlRequest& r, const PeerIdentity& who, Role role,
                   std::chrono::system_clock::time_point now, nlohmann::ordered_json& details,
@@ -51,8 +55,11 @@ class ControlService {
   void record(const PeerIdentity& who, const std::string& role, const std::string& action,
               const std::string& result, nlohmann::ordered_json details);
   std::string currentDigest() const;
+  std::string flows(std::chrono::system_clock::time_point now, nlohmann::ordered_json& details,
+                    std::string& result);
 
   ControlDeps deps_;
+  const FlowStore* flows_ = nullptr;
 };
 
 }  // namespace isogate::mgmt

@@ -74,6 +74,13 @@ bool EventSender::trySend(const Event& e) {
   return true;
 }
 
+bool EventSender::sendFlows(const FlowSnapshot& s) {
+  const uint64_t id = ++flowSnapshots_;
+  for (const auto& part : toWireParts(s, id))
+    if (!sendRaw(part, /*countDrop=*/false)) return false;
+  return true;
+}
+
 bool EventSender::sendStats(const GatewayStats& s) {
   if (!sendRaw(toWire(s))) return false;
   reportDrops();

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "mgmt/event.h"
+#include "mgmt/flow_snapshot.h"
 #include "mgmt/gateway_stats.h"
 
 namespace isogate::mgmt {
@@ -25,6 +26,9 @@ class EventSender {
   // Thread-safe; never blocks. false when the datagram was dropped.
   bool send(const Event& e);
   bool sendStats(const GatewayStats& s);
+  // Every part of a flow snapshot; false when one was dropped (the next period sends a new
+  // snapshot, so nothing is counted as lost: the table is state, not an event).
+  bool sendFlows(const FlowSnapshot& s);
   // Like send(), but a datagram that does not fit is not counted as lost: the caller keeps
   // what it had to say and says it again later (the gateway's own loss reports).
   bool trySend(const Event& e);
@@ -48,6 +52,7 @@ class EventSender {
   std::atomic<uint64_t> dropped_{0};
   std::atomic<uint64_t> reported_{0};  // drops already announced in a fault event
   std::atomic<int64_t> lastReportNs_{0};  // steady clock of the last report; 0 = none yet
+  std::atomic<uint64_t> flowSnapshots_{0};  // ids of the flow snapshots sent
 };
 
 }  // namespace isogate::mgmt

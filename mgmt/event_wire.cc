@@ -235,7 +235,11 @@ bool fromWire(std::string_view datagram, WireMessage& out, std::string& error) {
     out.kind = WireMessage::Kind::Stats;
     return decodeStats(j, out.stats, error);
   }
-  error = "key 'kind': expected \"event\" or \"stats\"";
+  if (kind == "flows") {
+    out.kind = WireMessage::Kind::Flows;
+    return decodeFlowsPart(j, out.flows, error);
+  }
+  error = "key 'kind': expected \"event\", \"stats\" or \"flows\"";
   return false;
 }
 

@@ -1,6 +1,6 @@
 // The wire format between the gateway and isogate-mgmtd: one JSON object per
-// unix datagram (docs/event-intake.md). Two kinds: "event" (one Event) and
-// "stats" (a GatewayStats snapshot). Decoding is strict: anything malformed is
+// unix datagram (docs/event-intake.md). Three kinds: "event" (one Event),
+// "stats" (a GatewayStats snapshot) and "flows" (a part of a FlowSnapshot, flow_wire.h). Decoding is strict: anything malformed is
 // refused with a reason and the caller counts and drops it.
 #pragma once
 
@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "mgmt/event.h"
+#include "mgmt/flow_wire.h"
 #include "mgmt/gateway_stats.h"
 
 namespace isogate::mgmt {
@@ -23,9 +24,10 @@ std::string toWire(const Event& e);
 std::string toWire(const GatewayStats& s);
 
 struct WireMessage {
-  enum class Kind { Event, Stats } kind = Kind::Event;
+  enum class Kind { Event, Stats, Flows } kind = Kind::Event;
   Event event;
   GatewayStats stats;
+  FlowSnapshotPart flows;
 };
 
 // false + error ("key 'type': unknown event type 'x'") when the datagram is not valid.

@@ -78,6 +78,8 @@ size_t Intake::drain(const Handler& handler, size_t maxBatch) {
     }
     if (msg.kind == WireMessage::Kind::Event)
       ++stats_.events;
+    else if (msg.kind == WireMessage::Kind::Flows)
+      ++stats_.flows;
     else
       ++stats_.stats;
     handler(msg);

@@ -15,6 +15,7 @@ struct IntakeStats {
   uint64_t received = 0;  // datagrams
   uint64_t events = 0;
   uint64_t stats = 0;
+  uint64_t flows = 0;      // flow snapshot parts
   uint64_t malformed = 0;  // refused by fromWire (or truncated)
   std::string lastError;   // the reason of the last malformed datagram
 };

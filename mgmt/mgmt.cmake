@@ -5,6 +5,7 @@
 set(ISOGATE_MGMT_CLIENT_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/event.cc
   ${CMAKE_CURRENT_LIST_DIR}/event_wire.cc
+  ${CMAKE_CURRENT_LIST_DIR}/flow_wire.cc
   ${CMAKE_CURRENT_LIST_DIR}/strict_json.cc
   ${CMAKE_CURRENT_LIST_DIR}/event_sender.cc)
 add_library(isogate_mgmt_client STATIC ${ISOGATE_MGMT_CLIENT_SOURCES})

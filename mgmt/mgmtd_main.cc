@@ -318,6 +318,7 @@ int main(int argc, char** argv) {
         d["intake"] = {{"datagrams", is.received},
                        {"events", is.events},
                        {"stats", is.stats},
+                       {"flows", is.flows},
                        {"malformed", is.malformed},
                        {"last_error", is.lastError}};
         auto st = sensorTotals();
@@ -343,6 +344,9 @@ int main(int argc, char** argv) {
         return d;
       },
       refreshPolicy});
+
+  mg::FlowStore flowStore;  // the gateway's latest flow table, for `flows`
+  control.setFlowStore(&flowStore);
 
   std::string controlPath =
       opt.controlSocket.empty() ? config.control.socketPath : opt.controlSocket;
@@ -427,6 +431,8 @@ int main(int argc, char** argv) {
       intake.drain([&](mg::WireMessage& m) {
         if (m.kind == mg::WireMessage::Kind::Event)
           pipeline.submit(std::move(m.event), now);
+        else if (m.kind == mg::WireMessage::Kind::Flows)
+          flowStore.accept(std::move(m.flows), std::chrono::system_clock::now());
         else
           gatewayStats = std::move(m.stats);
       });

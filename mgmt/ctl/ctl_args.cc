@@ -17,7 +17,7 @@ const char* ctlUsage() {
          "  stats                           event, drop and gateway counters\n"
          "  violations [--since D] [--type T] [--limit N]\n"
          "                                  recent violations (D: 90s, 15m, 2h, 7d)\n"
-         "  flows                           the gateway's flow table (when available)\n"
+         "  flows                           the gateway's connection table (latest)\n"
          "  reload [--confirm SECONDS]      load the policy file; roll back unless confirmed\n"
          "  confirm                         keep the policy of a `reload --confirm`\n"
          "  rollback                        restore the previous policy\n"

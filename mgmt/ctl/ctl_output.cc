@@ -2,7 +2,9 @@
 // than failing: a newer daemon may add fields.
 #include "mgmt/ctl/ctl_output.h"
 
+#include <algorithm>
 #include <sstream>
+#include <vector>
 
 namespace isogate::mgmt::ctl {
 namespace {
@@ -80,6 +82,40 @@ std::string violations(const ojson& r) {
   return o.str();
 }
 
+std::string endpoint(const ojson& f, const char* addr, const char* port) {
+  std::string a = str(f, addr);
+  const std::string p = str(f, port);
+  if (p == "0" || p == "-") return a;  // ICMP and other protocols without ports
+  return (a.find(':') != std::string::npos ? "[" + a + "]" : a) + ":" + p;
+}
+
+// One line per flow, columns as wide as their widest cell.
+std::string flows(const ojson& r) {
+  std::ostringstream o;
+  const ojson& list = r.value("flows", ojson::array());
+  o << "backend " << str(r, "backend") << ", table taken " << str(r, "taken_at") << " ("
+    << str(r, "age_s") << " s ago): " << list.size() << " of " << str(r, "total") << " flows";
+  if (r.value("truncated", false)) o << " (the gateway sends at most " << list.size() << ")";
+  o << "\n";
+  if (list.empty()) return o.str();
+  std::vector<std::vector<std::string>> rows = {
+      {"PROTO", "SOURCE", "DESTINATION", "ZONES", "RULE", "STATE", "TIMEOUT", "PACKETS", "BYTES"}};
+  for (const auto& f : list)
+    rows.push_back({str(f, "proto"), endpoint(f, "src", "sport"), endpoint(f, "dst", "dport"),
+                    str(f, "from_zone") + "->" + str(f, "to_zone"), str(f, "rule"), str(f, "state"),
+                    str(f, "timeout_s"), str(f, "packets"), str(f, "bytes")});
+  std::vector<size_t> width(rows[0].size(), 0);
+  for (const auto& row : rows)
+    for (size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], row[c].size());
+  for (const auto& row : rows) {
+    std::string line;
+    for (size_t c = 0; c < row.size(); ++c)
+      line += row[c] + (c + 1 < row.size() ? std::string(width[c] - row[c].size() + 2, ' ') : "");
+    o << line << "\n";
+  }
+  return o.str();
+}
+
 std::string policyChange(Command cmd, const ojson& r) {
   std::ostringstream o;
   for (const auto& d : r.value("diagnostics", ojson::array())) o << d.get<std::string>() << "\n";
@@ -124,8 +160,9 @@ std::string renderHuman(Command cmd, const ojson& r) {
     case Command::AuditVerify:
       return "audit trail " + str(r, "file") + ": " + str(r, "records") +
              " records, chain intact\n";
-    case Command::Stats:
-    case Command::Flows: {
+    case Command::Flows:
+      return flows(r);
+    case Command::Stats: {
       std::ostringstream o;
       flatten(o, "", r);
       return o.str();

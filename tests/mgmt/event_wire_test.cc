@@ -61,7 +61,7 @@ TEST(EventWire, MalformedRefusedWithReason) {
       {"[1]", "expected a JSON object"},
       {R"({"kind":"event"})", "missing key 'v'"},
       {R"({"v":2,"kind":"event"})", "key 'v': unsupported version 2"},
-      {R"({"v":1,"kind":"x"})", "key 'kind': expected \"event\" or \"stats\""},
+      {R"({"v":1,"kind":"x"})", "key 'kind': expected \"event\", \"stats\" or \"flows\""},
       {R"({"v":1,"kind":"event","type":"nope","time_ms":1})",
        "key 'type': unknown event type 'nope'"},
       {R"({"v":1,"kind":"event","type":"fault"})", "missing key 'time_ms'"},
