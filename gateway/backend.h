@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "mgmt/flow_snapshot.h"
 #include "policy/compiled.h"
 
 namespace isogate::gateway {
@@ -38,6 +39,15 @@ class Backend {
   // Housekeeping, called from the control loop about once a second (e.g. ending flows
   // whose schedule window has closed). Never blocks for long.
   virtual void tick() {}
+  // The connection table for `isogatectl flows`: at most `max` flows and their total. Called
+  // from the control loop every few seconds; false (and no snapshot sent) when the backend
+  // cannot tell now, e.g. no policy yet.
+  virtual bool flowSnapshot(mgmt::FlowSnapshot& out, size_t max, std::string& error) {
+    (void)out;
+    (void)max;
+    error = "this backend does not report flows";
+    return false;
+  }
 };
 
 }  // namespace isogate::gateway

@@ -48,6 +48,8 @@ void EventOutput::tick() {
   if (sender_) sender_->reportPendingDrops();
 }
 
+bool EventOutput::sendFlows(const mgmt::FlowSnapshot& s) { return sender_ && sender_->sendFlows(s); }
+
 mgmt::Event EventOutput::withPolicy(const mgmt::Event& event) const {
   mgmt::Event e = event;
   // Every event names the policy (SPEC §4); the encoder only fills in what is missing, the

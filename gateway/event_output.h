@@ -8,6 +8,7 @@
 #include <string>
 
 #include "mgmt/event.h"
+#include "mgmt/flow_snapshot.h"
 #include "mgmt/rfc5424.h"
 
 namespace isogate::mgmt {
@@ -40,6 +41,10 @@ class EventOutput {
   // Called from the loop at least once a second: reports events lost on the way to
   // isogate-mgmtd that no later event has reported yet (the end of a burst).
   void tick();
+  // Whether isogate-mgmtd is configured at all (flow snapshots are only for it).
+  bool hasManagement() const { return sender_ != nullptr; }
+  // The connection table for `isogatectl flows`; never blocks, false when a part was dropped.
+  bool sendFlows(const mgmt::FlowSnapshot& s);
 
   uint64_t emitted() const { return emitted_; }
   uint64_t lostLines() const { return lostLines_; }

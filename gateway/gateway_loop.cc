@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 namespace isogate::gateway {
@@ -68,6 +69,23 @@ void GatewayLoop::reportLostEvents() {
   dropsReported_ = drops;
 }
 
+void GatewayLoop::exportFlows() {
+  if (!events_.hasManagement()) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (now - lastFlowExport_ < std::chrono::seconds(mgmt::kFlowSnapshotPeriodSeconds)) return;
+  lastFlowExport_ = now;
+  mgmt::FlowSnapshot s;
+  std::string error;
+  if (!backend_.flowSnapshot(s, mgmt::kMaxSnapshotFlows, error)) {
+    // isogate-mgmtd then calls the table stale, which is what the operator sees.
+    if (error != lastFlowError_) std::fprintf(stderr, "isogate-gw: flow table not reported: %s\n", error.c_str());
+    lastFlowError_ = error;
+    return;
+  }
+  lastFlowError_.clear();
+  events_.sendFlows(s);
+}
+
 int GatewayLoop::run() {
   for (;;) {
     pollfd fds[2] = {{signalFd_, POLLIN, 0}, {nflog_ ? nflog_->fd() : -1, POLLIN, 0}};
@@ -76,6 +94,7 @@ int GatewayLoop::run() {
     if (fds[1].revents & POLLIN) nflog_->drain();
     reportLostEvents();
     backend_.tick();
+    exportFlows();
     if (!(fds[0].revents & POLLIN)) continue;
     signalfd_siginfo info;
     while (read(signalFd_, &info, sizeof info) == sizeof info) {

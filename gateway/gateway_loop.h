@@ -24,6 +24,8 @@ class GatewayLoop {
 
  private:
   void reportLostEvents();
+  // Every few seconds: the backend's flow table to isogate-mgmtd (`isogatectl flows`).
+  void exportFlows();
 
   PolicyLoader& loader_;
   Backend& backend_;
@@ -34,6 +36,8 @@ class GatewayLoop {
   uint64_t dropsReported_ = 0;
   std::chrono::steady_clock::time_point lastNflogReport_{};
   uint64_t lostLinesReported_ = 0;
+  std::chrono::steady_clock::time_point lastFlowExport_{};
+  std::string lastFlowError_;  // printed once, not every period
 };
 
 }  // namespace isogate::gateway

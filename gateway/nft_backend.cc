@@ -1,5 +1,6 @@
 #include "gateway/nft_backend.h"
 
+#include "gateway/conntrack_flows.h"
 #include "gateway/conntrack_sweep.h"
 
 namespace isogate::gateway {
@@ -79,6 +80,14 @@ void NftBackend::tick() {
     return;
   }
   sweeper_(*running_, local_, t);
+}
+
+bool NftBackend::flowSnapshot(mgmt::FlowSnapshot& out, size_t max, std::string& error) {
+  if (!running_) {
+    error = "no policy in force";
+    return false;
+  }
+  return snapshotConntrack(*running_, local_, policy::localTimeNow(), max, out, error);
 }
 
 }  // namespace isogate::gateway

@@ -47,6 +47,8 @@ class NftBackend : public Backend {
   // At each new minute: ends flows whose schedule window closed, and re-renders when the
   // host's UTC offset changed (schedules are local time, the kernel's clock matches are not).
   void tick() override;
+  // The kernel's connection table over ctnetlink (gateway/conntrack_flows.h).
+  bool flowSnapshot(mgmt::FlowSnapshot& out, size_t max, std::string& error) override;
 
   const policy::NftRuleset& lastApplied() const { return applied_; }
 
