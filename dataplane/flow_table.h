@@ -67,6 +67,9 @@ class FlowTable {
   // Calls f(key, entry) for each live entry (control-plane use from the owning lcore).
   template <class F>
   void forEach(F&& f) const;
+  // The same while f returns true.
+  template <class F>
+  void forEachUntil(F&& f) const;
 
  private:
   bool next(uint32_t* cursor, const FlowKey** key, int32_t* pos) const noexcept;
@@ -82,6 +85,15 @@ void FlowTable::forEach(F&& f) const {
   const FlowKey* key;
   int32_t pos;
   while (next(&cursor, &key, &pos)) f(*key, entries_[pos]);
+}
+
+template <class F>
+void FlowTable::forEachUntil(F&& f) const {
+  uint32_t cursor = 0;
+  const FlowKey* key;
+  int32_t pos;
+  while (next(&cursor, &key, &pos))
+    if (!f(*key, entries_[pos])) return;
 }
 
 }  // namespace isogate::dataplane

@@ -87,6 +87,7 @@ void Worker::dropAll(Burst& b, DropReason reason) noexcept {
 uint32_t Worker::expireFlows(uint64_t now, uint32_t budget) noexcept {
   const uint32_t removed = ctx_.flows.expire(now, budget);
   bump(ctx_.counters.flowsExpired, removed);
+  if (export_.pending()) export_.serve(ctx_.flows, now);
   if (ctx_.held.count) forward_.releaseHeld(nullptr, now);
   return removed;
 }

@@ -9,6 +9,7 @@
 
 #include "dataplane/account_stage.h"
 #include "dataplane/classify_stage.h"
+#include "dataplane/flow_export.h"
 #include "dataplane/flow_stage.h"
 #include "dataplane/forward_stage.h"
 #include "dataplane/local_stage.h"
@@ -46,7 +47,11 @@ class Worker {
 
   // Removes up to `budget` expired flows and drops held packets past their
   // deadline; call from the worker's own thread between bursts.
+  // Also serves a pending flow export (the control thread's copy of the table).
   uint32_t expireFlows(uint64_t now, uint32_t budget) noexcept;
+
+  // The control thread's window on this worker's connection table (`isogatectl flows`).
+  FlowExport& flowExport() noexcept { return export_; }
 
  private:
   void runChunk(uint16_t port, rte_mbuf* const* pkts, uint16_t n, TxBuffer& tx, uint64_t now,
@@ -67,6 +72,7 @@ class Worker {
   ForwardStage forward_;
   MonitorStage monitor_;
   AccountStage account_;
+  FlowExport export_;
 };
 
 }  // namespace isogate::dataplane

@@ -9,6 +9,7 @@ if(ISOGATE_WITH_DPDK AND TARGET isogate_dataplane)
     ${CMAKE_CURRENT_LIST_DIR}/dpdk_events.cc
     ${CMAKE_CURRENT_LIST_DIR}/dpdk_backend.cc
     ${CMAKE_CURRENT_LIST_DIR}/dpdk_summary.cc
+    ${CMAKE_CURRENT_LIST_DIR}/dpdk_flows.cc
     ${CMAKE_CURRENT_LIST_DIR}/dpdk_gateway.cc)
   target_include_directories(isogate_dpdk_backend PUBLIC ${PROJECT_SOURCE_DIR})
   target_link_libraries(isogate_dpdk_backend PUBLIC isogate_gateway isogate_dataplane)

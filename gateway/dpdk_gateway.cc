@@ -15,6 +15,7 @@
 #include "gateway/dpdk_backend.h"
 #include "gateway/dpdk_bench_env.h"
 #include "gateway/dpdk_eal.h"
+#include "gateway/dpdk_flows.h"
 #include "gateway/dpdk_summary.h"
 #include "gateway/event_output.h"
 #include "gateway/policy_loader.h"
@@ -95,6 +96,27 @@ class ControlLoop {
     }
   }
 
+  // `isogatectl flows`: every few seconds ask the workers for their tables, send the
+  // snapshot once all answered (they do between bursts, within ~10 ms). Never waits.
+  void exportFlows() {
+    if (!events_.hasManagement()) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (!flowsAsked_) {
+      if (now - flowsAskedAt_ < std::chrono::seconds(mgmt::kFlowSnapshotPeriodSeconds)) return;
+      requestFlows(backend_.dataplane());
+      flowsAsked_ = true;
+      flowsAskedAt_ = now;
+      return;
+    }
+    mgmt::FlowSnapshot s;
+    if (collectFlows(backend_.dataplane(), mgmt::kMaxSnapshotFlows, s)) {
+      events_.sendFlows(s);
+      flowsAsked_ = false;
+    } else if (now - flowsAskedAt_ > std::chrono::seconds(1)) {
+      flowsAsked_ = false;  // a worker stuck or stopped: ask again next period; mgmtd calls it stale
+    }
+  }
+
   void finish() {
     drain();
     std::vector<mgmt::Event> out;
@@ -112,6 +134,7 @@ class ControlLoop {
       pollfd pfd{signalFd, POLLIN, 0};
       poll(&pfd, 1, 10);
       drain();
+      exportFlows();
       const uint64_t now = rte_rdtsc();
       if (now >= nextHousekeeping) {
         housekeeping();
@@ -148,6 +171,8 @@ class ControlLoop {
   uint64_t emitted_ = 0;
   uint64_t directThisSecond_ = 0;
   std::map<int, size_t> examplesByType_;
+  bool flowsAsked_ = false;
+  std::chrono::steady_clock::time_point flowsAskedAt_{};
   std::vector<std::string> examples_;
 };
 
