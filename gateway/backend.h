@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "mgmt/gateway_stats.h"
 #include "mgmt/flow_snapshot.h"
 #include "policy/compiled.h"
 
@@ -46,6 +47,13 @@ class Backend {
     (void)out;
     (void)max;
     error = "this backend does not report flows";
+    return false;
+  }
+  // The counters of the running policy as reported to isogate-mgmtd (gateway/stats_report.h);
+  // false when there is nothing to report (no policy yet) or they cannot be read now.
+  virtual bool stats(mgmt::GatewayStats& out, std::string& error) {
+    (void)out;
+    error = "this backend keeps no counters";
     return false;
   }
 };

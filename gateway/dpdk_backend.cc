@@ -10,6 +10,7 @@
 
 #include "gateway/dpdk_eal.h"
 #include "gateway/dpdk_events.h"
+#include "gateway/stats_report.h"
 
 namespace isogate::gateway {
 
@@ -128,6 +129,31 @@ void DpdkBackend::tick() {
   lastMinute_ = minute;
   std::string error;
   dataplane_->refreshSchedules(now, &error);
+}
+
+bool DpdkBackend::stats(mgmt::GatewayStats& out, std::string& error) {
+  if (!dataplane_) {
+    error = "the data plane is not running";
+    return false;
+  }
+  // Installs happen on this (the control) thread, so the policy and its counters match.
+  const auto policy = dataplane_->policyOf(dataplane_->generation());
+  if (!policy) {
+    error = "no policy is running";
+    return false;
+  }
+  DataplaneCounts c;
+  for (const auto& p : dataplane_->pairTotals()) {
+    c.pairForwarded.push_back({p.forwarded.packets, p.forwarded.bytes});
+    c.pairDropped.push_back({p.dropped.packets, p.dropped.bytes});
+  }
+  for (const auto& r : dataplane_->ruleTotals()) c.rules.push_back({r.packets, r.bytes});
+  const dataplane::CounterTotals t = dataplane_->totals();
+  for (int r = 1; r < dataplane::kDropReasonCount; ++r)
+    if (t.drops[r]) c.drops.push_back({dataplane::dropReasonName(static_cast<dataplane::DropReason>(r)), t.drops[r]});
+  c.eventsLost = t.eventsLost;
+  out = statsFromDataplane(*policy, c);
+  return true;
 }
 
 size_t DpdkBackend::drainRecords(std::vector<mgmt::Event>& out, size_t max) {

@@ -37,6 +37,9 @@ class DpdkBackend : public Backend {
   ApplyResult apply(const policy::CompiledPolicy& policy, const std::vector<BackendInterface>& interfaces) override;
   // Once a minute: rebuilds the tables when a rule's schedule window opened or closed.
   void tick() override;
+  // Counters of the installed policy (every packet, per zone pair and per rule; reset when a
+  // new policy is installed) and drops by reason since start.
+  bool stats(mgmt::GatewayStats& out, std::string& error) override;
 
   // Starts the RX/TX loop on every worker lcore.
   bool launch(std::string& error);

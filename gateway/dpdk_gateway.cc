@@ -17,6 +17,7 @@
 #include "gateway/dpdk_eal.h"
 #include "gateway/dpdk_flows.h"
 #include "gateway/dpdk_summary.h"
+#include "gateway/stats_reporter.h"
 #include "gateway/event_output.h"
 #include "gateway/policy_loader.h"
 #include "mgmt/aggregator.h"
@@ -87,6 +88,7 @@ class ControlLoop {
     aggregator_.flush(std::chrono::steady_clock::now(), out);
     for (const auto& e : out) emit(e);
     backend_.tick();
+    stats_.tick(backend_, events_);
     const uint64_t lost = backend_.dataplane().totals().eventsLost;
     if (lost != lostReported_) {
       mgmt::Event f = fault("violation records lost: the event ring of a worker was full");
@@ -166,6 +168,7 @@ class ControlLoop {
   DpdkBackend& backend_;
   PolicyLoader& loader_;
   EventOutput& events_;
+  StatsReporter stats_;
   mgmt::Aggregator aggregator_;
   uint64_t lostReported_ = 0;
   uint64_t emitted_ = 0;

@@ -74,6 +74,8 @@ bool EventOutput::emitReport(const mgmt::Event& event) {
   return true;
 }
 
+bool EventOutput::sendStats(const mgmt::GatewayStats& stats) { return sender_ && sender_->sendStats(stats); }
+
 void EventOutput::writeLine(const mgmt::Event& e) {
   if (fd_ < 0) return;
   std::string line = mgmt::encodeRfc5424(e, identity_);

@@ -9,6 +9,7 @@
 
 #include "mgmt/event.h"
 #include "mgmt/flow_snapshot.h"
+#include "mgmt/gateway_stats.h"
 #include "mgmt/rfc5424.h"
 
 namespace isogate::mgmt {
@@ -45,6 +46,9 @@ class EventOutput {
   bool hasManagement() const { return sender_ != nullptr; }
   // The connection table for `isogatectl flows`; never blocks, false when a part was dropped.
   bool sendFlows(const mgmt::FlowSnapshot& s);
+  // The backend's counters to isogate-mgmtd (never blocks; false when not sent: no daemon
+  // configured, or its queue is full; the next period sends a fresh snapshot).
+  bool sendStats(const mgmt::GatewayStats& stats);
 
   uint64_t emitted() const { return emitted_; }
   uint64_t lostLines() const { return lostLines_; }

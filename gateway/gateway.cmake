@@ -5,6 +5,8 @@ set(ISOGATE_GATEWAY_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/violation_event.cc
   ${CMAKE_CURRENT_LIST_DIR}/nflog_reader.cc
   ${CMAKE_CURRENT_LIST_DIR}/policy_loader.cc
+  ${CMAKE_CURRENT_LIST_DIR}/stats_report.cc
+  ${CMAKE_CURRENT_LIST_DIR}/stats_reporter.cc
   ${CMAKE_CURRENT_LIST_DIR}/monitor_port.cc)
 foreach(optional nft_backend.cc gateway_loop.cc conntrack_sweep.cc conntrack_flows.cc nft_netlink_sink.cc)
   if(EXISTS ${CMAKE_CURRENT_LIST_DIR}/${optional})

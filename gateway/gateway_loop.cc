@@ -95,6 +95,7 @@ int GatewayLoop::run() {
     reportLostEvents();
     backend_.tick();
     exportFlows();
+    stats_.tick(backend_, events_);
     if (!(fds[0].revents & POLLIN)) continue;
     signalfd_siginfo info;
     while (read(signalFd_, &info, sizeof info) == sizeof info) {

@@ -9,6 +9,7 @@
 #include "gateway/event_output.h"
 #include "gateway/nflog_reader.h"
 #include "gateway/policy_loader.h"
+#include "gateway/stats_reporter.h"
 
 namespace isogate::gateway {
 
@@ -38,6 +39,7 @@ class GatewayLoop {
   uint64_t lostLinesReported_ = 0;
   std::chrono::steady_clock::time_point lastFlowExport_{};
   std::string lastFlowError_;  // printed once, not every period
+  StatsReporter stats_;
 };
 
 }  // namespace isogate::gateway

@@ -1,8 +1,9 @@
 // isogate-gw --config GATEWAY.yaml [--events-file PATH] [--mgmt-socket PATH] [--pidfile PATH]
-//            [--check-only]
+//            [--user NAME] [--check-only]
 // Wires the parts together: config, backend, policy loader, NFLOG events, signal loop,
 // the pidfile isogate-mgmtd signals for a reload. Exit codes: 0 stopped by a signal (rules
 // stay in force), 1 bad config or backend failure, 2 usage.
+#include <linux/capability.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -24,6 +25,7 @@
 #include "gateway/nft_netlink_sink.h"
 #include "gateway/nflog_reader.h"
 #include "gateway/policy_loader.h"
+#include "mgmt/privileges.h"
 #include "policy/gateway_config.h"
 #include "policy/nft_ruleset.h"
 #include "policy/pipeline.h"
@@ -37,13 +39,14 @@ constexpr const char* kDefaultPidfile = "/run/isogate/isogate-gw.pid";
 struct Args {
   std::string config, eventsFile, mgmtSocket;
   std::string pidfile = kDefaultPidfile;
+  std::string user;  // --user: switch to it once the root-only set-up is done
   bool checkOnly = false;
   bool untilIdle = false;  // dpdk: replay the configured captures to their end, print a summary, exit
 };
 
 constexpr const char* kUsage =
     "usage: isogate-gw --config GATEWAY.yaml [--events-file PATH] [--mgmt-socket PATH]\n"
-    "                  [--pidfile PATH] [--check-only] [--until-idle]\n";
+    "                  [--pidfile PATH] [--user NAME] [--check-only] [--until-idle]\n";
 
 int usage() {
   std::fputs(kUsage, stderr);
@@ -65,6 +68,11 @@ int help() {
       "  --mgmt-socket PATH     send events to isogate-mgmtd's event socket (unix datagram)\n"
       "  --pidfile PATH         where to write the pid isogate-mgmtd signals for a reload\n"
       "                         (default /run/isogate/isogate-gw.pid)\n"
+      "  --user NAME            started as root: once the ruleset, netlink and NFLOG sockets\n"
+      "                         are set up, run as user NAME (its groups) keeping only\n"
+      "                         CAP_NET_ADMIN; the policy file must be readable by NAME.\n"
+      "                         Not with the dpdk backend. Failing to switch exits with 1\n"
+      "                         before the policy is loaded\n"
       "  --check-only           load and check config and policy, print the result, exit\n"
       "  --until-idle           dpdk on net_pcap ports: replay the captures to their end,\n"
       "                         print the per-zone-pair summary and exit\n"
@@ -92,6 +100,8 @@ bool parseArgs(int argc, char** argv, Args& a) {
       if (!value(a.mgmtSocket)) return false;
     } else if (k == "--pidfile") {
       if (!value(a.pidfile) || a.pidfile.empty()) return false;
+    } else if (k == "--user") {
+      if (!value(a.user) || a.user.empty()) return false;
     } else if (k == "--check-only") {
       a.checkOnly = true;
     } else if (k == "--until-idle") {
@@ -157,6 +167,14 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i)
     if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) return help();
   if (!parseArgs(argc, argv, args)) return usage();
+  mgmt::DropTarget dropTo;
+  if (!args.user.empty() && !args.checkOnly) {
+    std::string error;
+    if (!mgmt::resolveDropTarget(args.user, dropTo, error)) {
+      std::fprintf(stderr, "isogate-gw: --user: %s\n", error.c_str());
+      return 2;
+    }
+  }
 
   // Signals first: a SIGHUP during start-up must queue a reload, not kill the daemon.
   sigset_t handled;
@@ -188,6 +206,12 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (config.backend == policy::Backend::Dpdk) {
+    if (!args.user.empty()) {
+      // EAL threads and PMD resources are set up inside runDpdkGateway; dropping there is
+      // not done yet (docs/deployment.md): refuse rather than pretend.
+      std::fprintf(stderr, "isogate-gw: --user is not supported with the dpdk backend\n");
+      return 2;
+    }
 #ifdef ISOGATE_HAVE_DPDK_BACKEND
     // The DPDK backend applies its policy inside runDpdkGateway; a SIGHUP sent as soon as the
     // pidfile exists stays pending (blocked above) until its signal loop reads it.
@@ -247,10 +271,36 @@ int main(int argc, char** argv) {
                   error)) {
     events.emit(fault("violation events unavailable: " + error));  // enforcement goes on regardless
   }
+  bool pidWritten = false;
+  if (!args.user.empty()) {
+    // Everything that needs root is done: the fail-closed ruleset, the netlink and NFLOG
+    // sockets, the monitor ports' sysctls. Loads, reloads and conntrack sweeps need
+    // CAP_NET_ADMIN only. The pidfile goes first: its directory is root's (/run/isogate).
+    // A failed switch exits before any policy goes in: the forward path stays closed.
+    pidWritten = writePidfile(args.pidfile, error);
+    std::string dropError;
+    if (!mgmt::dropPrivileges(dropTo, mgmt::capabilityBit(CAP_NET_ADMIN), dropError)) {
+      events.emit(fault("cannot switch to user " + args.user + ": " + dropError));
+      std::fprintf(stderr, "isogate-gw: cannot switch to user %s: %s\n", args.user.c_str(), dropError.c_str());
+      if (pidWritten) removePidfile(args.pidfile);
+      return 1;
+    }
+    std::fprintf(stderr, "isogate-gw: running as user %s (uid %u) with %s\n", args.user.c_str(),
+                 static_cast<unsigned>(dropTo.uid),
+                 mgmt::describeCapabilities(mgmt::capabilityBit(CAP_NET_ADMIN)).c_str());
+    // Events go to isogate-mgmtd by sendto() on its socket file, each time: say now if this
+    // user may not (isogate-mgmtd --user gives the socket to its user).
+    if (!args.mgmtSocket.empty() && ::access(args.mgmtSocket.c_str(), W_OK) != 0 && errno != ENOENT) {
+      std::string why = args.mgmtSocket + " is not writable by user " + args.user + ": " + std::strerror(errno) +
+                        " (events to isogate-mgmtd are lost)";
+      std::fprintf(stderr, "isogate-gw: %s\n", why.c_str());
+      events.emit(fault(why));
+    }
+  }
   loader.load();  // a rejected policy leaves the forward path closed; SIGHUP retries
   // Written after the first load, also a rejected one: a reload from isogate-mgmtd (a fixed
   // policy, a rollback) is exactly what a gateway with a rejected policy needs.
-  bool pidWritten = writePidfile(args.pidfile, error);
+  if (args.user.empty()) pidWritten = writePidfile(args.pidfile, error);
   if (!pidWritten) {
     std::fprintf(stderr, "isogate-gw: %s\n", error.c_str());
     events.emit(fault(error + " (isogate-mgmtd cannot signal reloads; enforcement goes on)"));

@@ -67,6 +67,17 @@ ApplyResult NftBackend::apply(const policy::CompiledPolicy& policy, const std::v
   return r;
 }
 
+bool NftBackend::stats(mgmt::GatewayStats& out, std::string& error) {
+  if (!running_) {
+    error = "no policy is running";
+    return false;
+  }
+  std::map<std::string, PacketBytesCount> counters;
+  if (!sink_.counters(counters, error)) return false;
+  out = statsFromNftCounters(*running_, counters);
+  return true;
+}
+
 void NftBackend::tick() {
   const policy::LocalTime t = policy::localTimeNow();
   const int minute = t.weekday * 1440 + t.minute;

@@ -5,12 +5,14 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "gateway/backend.h"
+#include "gateway/stats_report.h"
 #include "policy/nft_ruleset.h"
 
 namespace isogate::gateway {
@@ -25,6 +27,12 @@ class RulesetSink {
   virtual bool verify(const policy::NftRuleset& ruleset, std::string& error) = 0;
   // Whether table inet isogate exists (rules of an earlier run still in force).
   virtual bool tableExists() = 0;
+  // The table's named counters (name -> packets, bytes); false + error when unreadable.
+  virtual bool counters(std::map<std::string, PacketBytesCount>& out, std::string& error) {
+    (void)out;
+    error = "this sink has no counters";
+    return false;
+  }
 };
 
 // The ruleset in force before any policy: the forward path drops everything (base chain
@@ -49,6 +57,7 @@ class NftBackend : public Backend {
   void tick() override;
   // The kernel's connection table over ctnetlink (gateway/conntrack_flows.h).
   bool flowSnapshot(mgmt::FlowSnapshot& out, size_t max, std::string& error) override;
+  bool stats(mgmt::GatewayStats& out, std::string& error) override;
 
   const policy::NftRuleset& lastApplied() const { return applied_; }
 

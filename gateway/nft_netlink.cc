@@ -1,6 +1,7 @@
 #include "gateway/nft_netlink.h"
 
 #include <arpa/inet.h>  // before the kernel headers, which defer to glibc
+#include <endian.h>
 #include <libmnl/libmnl.h>
 #include <libnftnl/gen.h>
 #include <libnftnl/set.h>
@@ -340,6 +341,31 @@ std::optional<NftTableCounts> NftNetlink::readBack(std::string* error, uint32_t*
   if (*after != *gen) return fail("the ruleset changed during the readback");
   if (generationOut) *generationOut = *gen;
   return c;
+}
+
+std::optional<std::map<std::string, NftNetlink::CounterValue>> NftNetlink::counters(std::string* error) {
+  std::map<std::string, CounterValue> out;
+  uint16_t resId = 0;
+  const std::string err = dump(NFT_MSG_GETOBJ, "", [&](const nlmsghdr* m) {
+    const Attrs a = parseAttrs(m);
+    if (std::strcmp(a.str(NFTA_OBJ_TABLE), policy::kNftTable) != 0) return;
+    if (!a.at[NFTA_OBJ_TYPE] || ntohl(mnl_attr_get_u32(a.at[NFTA_OBJ_TYPE])) != NFT_OBJECT_COUNTER) return;
+    if (!a.at[NFTA_OBJ_DATA]) return;
+    CounterValue v;
+    const nlattr* nested = a.at[NFTA_OBJ_DATA];
+    const auto* end = reinterpret_cast<const char*>(nested) + mnl_attr_get_len(nested);
+    for (auto* at = static_cast<const nlattr*>(mnl_attr_get_payload(nested));
+         mnl_attr_ok(at, static_cast<int>(end - reinterpret_cast<const char*>(at))); at = mnl_attr_next(at)) {
+      if (mnl_attr_get_type(at) == NFTA_COUNTER_PACKETS) v.packets = be64toh(mnl_attr_get_u64(at));
+      if (mnl_attr_get_type(at) == NFTA_COUNTER_BYTES) v.bytes = be64toh(mnl_attr_get_u64(at));
+    }
+    out[a.str(NFTA_OBJ_NAME)] = v;
+  }, &resId);
+  if (!err.empty()) {
+    if (error) *error = "cannot read the counters: " + err;
+    return std::nullopt;
+  }
+  return out;
 }
 
 std::string NftNetlink::verify(const policy::NftRuleset& ruleset) {

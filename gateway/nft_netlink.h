@@ -65,6 +65,13 @@ class NftNetlink {
   // (its low 16 bits are in every dump message), returned in *generation.
   std::optional<NftTableCounts> readBack(std::string* error, uint32_t* generation = nullptr);
 
+  // The named counters of table inet isogate (name -> packets, bytes), one dump:
+  // what the gateway reports as its per-rule and per-pair statistics.
+  struct CounterValue {
+    uint64_t packets = 0, bytes = 0;
+  };
+  std::optional<std::map<std::string, CounterValue>> counters(std::string* error);
+
   // readBack() compared with the ruleset; "" when they agree.
   std::string verify(const policy::NftRuleset& ruleset);
 

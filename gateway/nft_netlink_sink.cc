@@ -39,6 +39,15 @@ class NetlinkSink : public RulesetSink {
     return error.empty();
   }
 
+  bool counters(std::map<std::string, PacketBytesCount>& out, std::string& error) override {
+    if (!ensureOpen(error)) return false;
+    const auto read = nl_.counters(&error);
+    if (!read) return false;
+    out.clear();
+    for (const auto& [name, v] : *read) out[name] = {v.packets, v.bytes};
+    return true;
+  }
+
   bool tableExists() override {
     std::string error;
     return ensureOpen(error) && nl_.readBack(&error).has_value();

@@ -82,7 +82,9 @@ bool EventSender::sendFlows(const FlowSnapshot& s) {
 }
 
 bool EventSender::sendStats(const GatewayStats& s) {
-  if (!sendRaw(toWire(s))) return false;
+  // A snapshot is state, not an event: one that does not fit is replaced by the next one
+  // and is not counted as a lost event.
+  if (!sendRaw(toWire(s), /*countDrop=*/false)) return false;
   reportDrops();
   return true;
 }

@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -30,6 +31,7 @@
 #include "mgmt/metrics_text.h"
 #include "mgmt/policy_check.h"
 #include "mgmt/policy_service.h"
+#include "mgmt/privileges.h"
 #include "mgmt/segment_inspector.h"
 #include "mgmt/sensor.h"
 #include "policy/gateway_config.h"
@@ -51,6 +53,7 @@ struct Options {
   std::string controlSocket;  // empty: from the config
   std::string controlGroup = "isogate";
   bool controlGroupGiven = false;
+  std::string user;  // --user: switch to it once sockets, files and sensors are open
   bool sensors = true;
   size_t maxKeys = 4096;
   size_t syslogQueue = 10000;
@@ -62,7 +65,10 @@ void usage(std::FILE* to) {
       "usage: isogate-mgmtd --config GATEWAY.yaml [--event-socket PATH] [--state-dir DIR]\n"
       "                     [--audit-log PATH] [--gateway-pidfile PATH]\n"
       "                     [--control-socket PATH] [--control-group GROUP]\n"
-      "                     [--max-keys N] [--no-sensors]\n");
+      "                     [--max-keys N] [--no-sensors] [--user NAME]\n"
+      "  --user NAME: started as root, run as user NAME (its groups) with no capability once\n"
+      "  the sockets, sensors and files are open; the event socket is given to NAME, files it\n"
+      "  rewrites (audit trail, JSON log, --state-dir) too if root owns them. docs/deployment.md\n");
 }
 
 bool parseArgs(int argc, char** argv, Options& o) {
@@ -113,6 +119,8 @@ bool parseArgs(int argc, char** argv, Options& o) {
         return false;
       }
       o.syslogQueue = n;
+    } else if (a == "--user") {
+      if (!value(o.user)) return false;
     } else if (a == "--no-sensors") {
       o.sensors = false;
     } else if (a == "-h" || a == "--help") {
@@ -153,6 +161,22 @@ int main(int argc, char** argv) {
   sigemptyset(&set);
   for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&set, s);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
+
+  // --user: no capability survives the switch (sensors' pcap handles are open by then and
+  // never reopened). The bounding set is cut now, before the syslog, sensor and metrics
+  // threads start: that part is per thread and only inherited.
+  mg::DropTarget dropTo;
+  if (!opt.user.empty()) {
+    std::string error;
+    if (!mg::resolveDropTarget(opt.user, dropTo, error)) {
+      std::fprintf(stderr, "isogate-mgmtd: --user: %s\n", error.c_str());
+      return kExitUsage;
+    }
+    if (!mg::limitCapabilityBound(0, error)) {
+      std::fprintf(stderr, "isogate-mgmtd: --user: %s\n", error.c_str());
+      return kExitSetup;
+    }
+  }
 
   pol::Diagnostics diags;
   pol::GatewayConfig config = pol::loadGatewayConfigFile(opt.config, diags);
@@ -278,6 +302,13 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "isogate-mgmtd: %s\n", error.c_str());
     return kExitSetup;
   }
+  // The gateway sends to the socket file: with --user it belongs to that user and its group,
+  // as under systemd (isogate-gw --user with the same user may write it, nobody else).
+  if (!opt.user.empty() && ::chown(opt.eventSocket.c_str(), dropTo.uid, dropTo.gid) != 0) {
+    std::fprintf(stderr, "isogate-mgmtd: cannot give %s to user %s: %s\n", opt.eventSocket.c_str(),
+                 opt.user.c_str(), std::strerror(errno));
+    return kExitSetup;
+  }
 
   auto started = std::chrono::steady_clock::now();
   std::optional<mg::GatewayStats> gatewayStats;
@@ -392,6 +423,46 @@ int main(int argc, char** argv) {
   if (config.metrics.enabled && !metrics.start(config.metrics.host, config.metrics.port, error)) {
     std::fprintf(stderr, "isogate-mgmtd: %s\n", error.c_str());
     return kExitSetup;
+  }
+
+  if (!opt.user.empty()) {
+    // Files reopened or rewritten later must be the user's; directories it creates or
+    // renames in must be writable by it. Checked after the switch: fail before serving.
+    std::string why;
+    bool ok = mg::handOverToUser(opt.auditLog, dropTo, false, why) &&
+              mg::handOverToUser(opt.auditLog + ".head", dropTo, false, why) &&
+              mg::handOverToUser(opt.stateDir, dropTo, true, why) &&
+              (config.events.jsonPath.empty() || mg::handOverToUser(config.events.jsonPath, dropTo, false, why)) &&
+              mg::dropPrivileges(dropTo, 0, why);
+    auto parent = [](const std::string& path) {
+      auto slash = path.rfind('/');
+      return slash == std::string::npos ? std::string(".") : slash == 0 ? std::string("/") : path.substr(0, slash);
+    };
+    if (ok && !(why = mg::directoryNotWritable(parent(opt.auditLog))).empty()) {
+      why = "audit trail directory " + why;
+      ok = false;
+    }
+    if (ok && !(why = mg::directoryNotWritable(opt.stateDir)).empty()) {
+      why = "state directory " + why;
+      ok = false;
+    }
+    if (!ok) {
+      std::fprintf(stderr, "isogate-mgmtd: cannot run as user %s: %s\n", opt.user.c_str(), why.c_str());
+      return kExitSetup;
+    }
+    // Not fatal: rotation that creates the new file for this user (logrotate `create`), or a
+    // control socket nobody rolls back through, work without these.
+    if (!config.events.jsonPath.empty())
+      if (auto w = mg::directoryNotWritable(parent(config.events.jsonPath)); !w.empty())
+        std::fprintf(stderr,
+                     "isogate-mgmtd: warning: JSON log directory %s: after rotation, SIGHUP reopens "
+                     "the file only if the rotator created it for user %s\n",
+                     w.c_str(), opt.user.c_str());
+    if (auto w = mg::directoryNotWritable(parent(config.policyPath)); !w.empty())
+      std::fprintf(stderr, "isogate-mgmtd: warning: policy directory %s: rollback and apply will fail\n",
+                   w.c_str());
+    std::fprintf(stderr, "isogate-mgmtd: running as user %s (uid %u) with no capabilities\n",
+                 opt.user.c_str(), static_cast<unsigned>(dropTo.uid));
   }
 
   int sigfd = ::signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);

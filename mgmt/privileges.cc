@@ -8,6 +8,7 @@
 #include <linux/capability.h>
 #include <pwd.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -324,6 +326,46 @@ bool verifyDropped(const DropTarget& to, CapabilityMask keep, std::string& error
     return false;
   }
   return true;
+}
+
+namespace {
+
+bool handOverOne(const std::string& path, const DropTarget& to, std::string& error) {
+  struct stat st{};
+  if (::lstat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return true;
+    error = errnoText("cannot stat " + path);
+    return false;
+  }
+  if (st.st_uid != 0 || S_ISLNK(st.st_mode)) return true;  // not root's, or a link: leave it
+  if (::lchown(path.c_str(), to.uid, static_cast<gid_t>(-1)) != 0) {
+    error = errnoText("cannot give " + path + " to user " + to.user);
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool handOverToUser(const std::string& path, const DropTarget& to, bool recursive, std::string& error) {
+  if (!handOverOne(path, to, error)) return false;
+  if (!recursive) return true;
+  std::error_code ec;
+  if (!std::filesystem::is_directory(path, ec)) return true;
+  std::filesystem::recursive_directory_iterator it(path, ec), end;
+  for (; !ec && it != end; it.increment(ec))
+    if (!handOverOne(it->path().string(), to, error)) return false;
+  if (ec) {
+    error = "cannot list " + path + ": " + ec.message();
+    return false;
+  }
+  return true;
+}
+
+std::string directoryNotWritable(const std::string& dir) {
+  const std::string d = dir.empty() ? "." : dir;
+  if (::access(d.c_str(), W_OK | X_OK) == 0) return "";
+  return d + ": " + std::strerror(errno);
 }
 
 }  // namespace isogate::mgmt

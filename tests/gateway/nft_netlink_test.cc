@@ -117,6 +117,33 @@ TEST_F(NftNetlinkE2e, ReloadReplacesTheTableAndAdvancesTheGeneration) {
   EXPECT_EQ(ns.exec("nft list tables").output, "");
 }
 
+TEST_F(NftNetlinkE2e, CountersAreReadByName) {
+  ScopedNetns ns("nftnl");
+  ASSERT_TRUE(ns.ok());
+  NftNetlink nl;
+  std::string err;
+  ASSERT_TRUE(openIn(ns, nl, &err)) << err;
+  const auto rs = policy::buildNftRuleset(policy::testing::smallPolicy(), withInterfaces());
+  ASSERT_TRUE(nl.apply(rs).ok);
+  auto read = nl.counters(&err);
+  ASSERT_TRUE(read.has_value()) << err;
+  ASSERT_EQ(read->size(), rs.counters.size());
+  for (const auto& c : rs.counters) {
+    ASSERT_TRUE(read->count(c.name)) << c.name;
+    EXPECT_EQ(read->at(c.name).packets, 0u) << c.name;
+  }
+  // A counter the kernel moved is read with its values: a rule added by hand in the output
+  // chain counts the echo requests and replies of a ping on loopback.
+  const std::string name = rs.counters.front().name;
+  ASSERT_EQ(ns.exec("nft add rule inet isogate output counter name \"" + name + "\"").status, 0);
+  ASSERT_EQ(ns.exec("ip link set lo up").status, 0);
+  ASSERT_EQ(ns.exec("ping -c 2 -W 1 127.0.0.1").status, 0);
+  read = nl.counters(&err);
+  ASSERT_TRUE(read.has_value()) << err;
+  EXPECT_GE(read->at(name).packets, 4u) << "two echo requests and two replies leave through output";
+  EXPECT_GE(read->at(name).bytes, 4u * 84u);
+}
+
 TEST_F(NftNetlinkE2e, ARejectedBatchChangesNothing) {
   ScopedNetns ns("nftnl");
   ASSERT_TRUE(ns.ok());
