@@ -1,8 +1,13 @@
-# `isogatectl flows` end to end on the kernel backend: isogate-gw + isogate-mgmtd in a
-# namespace topology of the test's own, real TCP connections (test_flows.py). Root; e2e.
+# `isogatectl flows` end to end: isogate-gw + isogate-mgmtd in a namespace topology of the
+# test's own, real TCP connections over IPv4 and IPv6 (test_flows.py). Kernel backend, and
+# the DPDK backend over net_af_packet when it is built. Root; label e2e.
 if(TARGET isogate-gw AND TARGET isogate-mgmtd AND TARGET isogatectl)
   find_program(ISOGATE_SYSTEM_PYTHON NAMES python3 PATHS /usr/bin NO_DEFAULT_PATH)
-  foreach(case kernel)
+  set(flows_cases kernel)
+  if(TARGET isogate_dpdk_backend)
+    list(APPEND flows_cases dpdk)
+  endif()
+  foreach(case ${flows_cases})
     add_test(NAME e2e_flows_${case}
              COMMAND ${ISOGATE_SYSTEM_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/test_flows.py
                      --gw $<TARGET_FILE:isogate-gw> --mgmtd $<TARGET_FILE:isogate-mgmtd>

@@ -1,9 +1,11 @@
 #!/usr/bin/python3
-"""`isogatectl flows` end to end (issue 5) on the kernel backend: isogate-gw (nftables) and
-isogate-mgmtd in a namespace topology the test builds, real long-lived TCP connections
-through the gateway (IPv4 internet -> portal https, IPv6 extranet -> portal ssh).
+"""`isogatectl flows` end to end (issue 5): isogate-gw and isogate-mgmtd in a namespace
+topology the test builds, real long-lived TCP connections through the gateway (IPv4
+internet -> portal https, IPv6 extranet -> portal ssh).
 
-Usage: test_flows.py --gw GW --mgmtd MGMTD --ctl ISOGATECTL kernel
+Usage: test_flows.py --gw GW --mgmtd MGMTD --ctl ISOGATECTL kernel|dpdk
+  kernel  backend nftables (topology.py): the table is the namespace's conntrack
+  dpdk    backend dpdk over net_af_packet ports (dpdk_topology.py): the workers' tables
 
 Asserted: before the gateway reports, `flows` fails with "no flow table from the gateway
 yet" (exit 1); with the connections open, `flows -j` lists each one with its family,
@@ -25,6 +27,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 import test_kernel_backend as kb  # noqa: E402
+import yaml  # noqa: E402
+from dpdk_topology import DpdkTopology  # noqa: E402
 from scenarios import HOSTS  # noqa: E402
 from test_mgmt_acceptance import Ctl, Mgmtd, PidGateway, wait_for, write_config  # noqa: E402
 from topology import Topology  # noqa: E402
@@ -118,13 +122,29 @@ def flows_now(ctl):
     return reply["result"]
 
 
-def case_kernel(topo, work, bins):
-    config = write_config(work, {"control": {"socket": os.path.join(work, "control.sock")},
-                                 "events": {"syslog": ["udp://127.0.0.1:10514"]}})
+MGMT = {"events": {"syslog": ["udp://127.0.0.1:10514"]}}
+
+
+def kernel_config(topo, work):
     # Closed TCP entries end within a second or two instead of two minutes (TIME_WAIT):
     # the gateway namespace's own conntrack timeouts.
     for key in ("time_wait", "close", "fin_wait", "close_wait", "last_ack"):
         topo.sh("gw", "sysctl", "-qw", f"net.netfilter.nf_conntrack_tcp_timeout_{key}=1", check=False)
+    return write_config(work, dict(MGMT, control={"socket": os.path.join(work, "control.sock")}))
+
+
+def dpdk_config(topo, work):
+    doc = yaml.safe_load(topo.gateway_config())
+    doc.update(MGMT)
+    doc["control"] = {"socket": os.path.join(work, "control.sock")}
+    path = os.path.join(work, "gateway.yaml")
+    with open(path, "w") as f:
+        yaml.safe_dump(doc, f, sort_keys=False)
+    return path
+
+
+def run_case(topo, work, bins, backend):
+    config = kernel_config(topo, work) if backend == "nftables" else dpdk_config(topo, work)
     mgmtd = Mgmtd(bins.mgmtd, topo.gw, config, work, ["--no-sensors"]).start()
     ctl = Ctl(bins.ctl, mgmtd.control)
     procs = []
@@ -136,9 +156,9 @@ def case_kernel(topo, work, bins):
               f"before the gateway reports: flows fails as unavailable (rc {rc}, {reply})")
 
         gw = PidGateway(topo, bins.gw, config, work, os.path.join(work, "gw.pid"),
-                        mgmt_socket=mgmtd.events).start()
+                        mgmt_socket=mgmtd.events).start(timeout=60)
         first = wait_for(lambda: flows_now(ctl), timeout=15, what="a first flow table")
-        check(first["backend"] == "nftables", f"the table comes from the nftables backend ({first['backend']})")
+        check(first["backend"] == backend, f"the table comes from the {backend} backend ({first['backend']})")
 
         server = start_py(topo, "portal", SERVER, "4:443", "6:22")
         procs.append(server)
@@ -231,7 +251,7 @@ def case_kernel(topo, work, bins):
     check(rc == 3 and "cannot connect" in err, f"daemon down: isogatectl exits 3 ({rc}: {err})")
 
 
-CASES = {"kernel": case_kernel}
+CASES = {"kernel": ("nftables", Topology), "dpdk": ("dpdk", DpdkTopology)}
 
 
 def main():
@@ -244,9 +264,10 @@ def main():
     for k in ("gw", "mgmtd", "ctl"):
         setattr(args, k, os.path.abspath(getattr(args, k)))
     work = kb.setup_workdir()
-    with Topology("fl" + args.case[:3]) as topo:
+    backend, topology = CASES[args.case]
+    with topology("fl" + args.case[:3]) as topo:
         try:
-            CASES[args.case](topo, work, args)
+            run_case(topo, work, args, backend)
         except AssertionError as e:
             check(False, f"aborted: {e}")
     return kb.finish(work)
