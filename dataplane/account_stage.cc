@@ -59,52 +59,89 @@ void fillRecord(ViolationRecord& r, const Burst& b, int i, int type, const Worke
 }  // namespace
 
 void AccountStage::process(Burst& b, TxBuffer& tx) noexcept {
-  ViolationRecord records[kBurstSize];
-  uint32_t nrec = 0;
+  begin(b);
+  for (int i = 0; i < b.count; ++i) one(b, i, tx);
+  end();
+}
+
+void AccountStage::begin(const Burst& b) noexcept {
+  tables_ = const_cast<PolicyTables*>(b.tables);
+  nrec_ = 0;
+  forwarded_ = tx_ = 0;
+  runPackets_ = runBytes_ = 0;
+}
+
+void AccountStage::one(Burst& b, int i, TxBuffer& tx) noexcept {
   WorkerCounters& c = ctx_.counters;
-  PolicyTables* t = const_cast<PolicyTables*>(b.tables);
-  for (int i = 0; i < b.count; ++i) {
-    PacketMeta& md = b.meta[i];
-    // A new logged flow whose first packet waits for its next hop is reported now: that packet
-    // (held, or replaced in this slot by the ARP/ND request) was allowed.
-    if (md.logFlow && md.reason == DropReason::None &&
-        (md.action == Action::Held || md.path == Path::Local)) {
-      fillRecord(records[nrec++], b, i, static_cast<int>(mgmt::EventType::FlowAllowed), ctx_);
-    }
-    if (md.action == Action::Held) continue;  // the hold queue owns it and counts it later
-    rte_mbuf* m = b.pkts[i];
-    const uint32_t len = m->pkt_len;
-    if (md.reason != DropReason::None) {
-      bump(c.drops[static_cast<int>(md.reason)]);
-      const int type = eventTypeFor(md.reason);
-      if (type >= 0) fillRecord(records[nrec++], b, i, type, ctx_);
-    } else if (md.action == Action::Transmit && md.path != Path::Local) {
-      bump(c.forwarded);
-      if (md.logFlow)
-        fillRecord(records[nrec++], b, i, static_cast<int>(mgmt::EventType::FlowAllowed), ctx_);
-    }
-    if (t && md.srcZone != kNoZone && md.dstZone != kNoZone && md.path != Path::Local) {
-      PairCounters& pc = t->pairCounter(ctx_.index, md.srcZone, md.dstZone);
-      (md.reason == DropReason::None ? pc.forwarded : pc.dropped).add(len);
-      if (md.rule < t->ruleCount()) t->ruleCounter(ctx_.index, md.rule).add(len);
-    }
-    if (md.action == Action::Transmit) {
-      TxBuffer::Queue& q = tx.port[md.outPort];
-      if (q.count < TxBuffer::kDepth) {
-        q.pkts[q.count++] = m;
-        bump(c.tx);
-        continue;
-      }
-      bump(c.drops[static_cast<int>(DropReason::TxFull)]);
-    }
-    rte_pktmbuf_free(m);
+  PacketMeta& md = b.meta[i];
+  // A new logged flow whose first packet waits for its next hop is reported now: that packet
+  // (held, or replaced in this slot by the ARP/ND request) was allowed.
+  if (md.logFlow && md.reason == DropReason::None &&
+      (md.action == Action::Held || md.path == Path::Local)) [[unlikely]] {
+    fillRecord(records_[nrec_++], b, i, static_cast<int>(mgmt::EventType::FlowAllowed), ctx_);
   }
-  if (nrec > 0) {
+  if (md.action == Action::Held) return;  // the hold queue owns it and counts it later
+  rte_mbuf* m = b.pkts[i];
+  const uint32_t len = m->pkt_len;
+  if (md.reason != DropReason::None) {
+    bump(c.drops[static_cast<int>(md.reason)]);
+    const int type = eventTypeFor(md.reason);
+    if (type >= 0) fillRecord(records_[nrec_++], b, i, type, ctx_);
+  } else if (md.action == Action::Transmit && md.path != Path::Local) {
+    ++forwarded_;
+    if (md.logFlow) [[unlikely]]
+      fillRecord(records_[nrec_++], b, i, static_cast<int>(mgmt::EventType::FlowAllowed), ctx_);
+  }
+  if (tables_ && md.srcZone != kNoZone && md.dstZone != kNoZone && md.path != Path::Local) {
+    const bool fwd = md.reason == DropReason::None;
+    if (runPackets_ == 0 || runFrom_ != md.srcZone || runTo_ != md.dstZone ||
+        runForwarded_ != fwd || runRule_ != md.rule) {
+      flushRun();
+      runFrom_ = md.srcZone;
+      runTo_ = md.dstZone;
+      runForwarded_ = fwd;
+      runRule_ = md.rule;
+    }
+    ++runPackets_;
+    runBytes_ += len;
+  }
+  if (md.action == Action::Transmit) {
+    TxBuffer::Queue& q = tx.port[md.outPort];
+    if (q.count < TxBuffer::kDepth) [[likely]] {
+      q.pkts[q.count++] = m;
+      ++tx_;
+      return;
+    }
+    bump(c.drops[static_cast<int>(DropReason::TxFull)]);
+  }
+  rte_pktmbuf_free(m);
+}
+
+void AccountStage::flushRun() noexcept {
+  if (runPackets_ == 0) return;
+  PairCounters& pc = tables_->pairCounter(ctx_.index, runFrom_, runTo_);
+  PacketBytes& pb = runForwarded_ ? pc.forwarded : pc.dropped;
+  bump(pb.packets, runPackets_);
+  bump(pb.bytes, runBytes_);
+  if (runRule_ < tables_->ruleCount()) {
+    PacketBytes& rb = tables_->ruleCounter(ctx_.index, runRule_);
+    bump(rb.packets, runPackets_);
+    bump(rb.bytes, runBytes_);
+  }
+  runPackets_ = runBytes_ = 0;
+}
+
+void AccountStage::end() noexcept {
+  WorkerCounters& c = ctx_.counters;
+  flushRun();
+  if (forwarded_) bump(c.forwarded, forwarded_);
+  if (tx_) bump(c.tx, tx_);
+  if (nrec_ > 0) {
     const unsigned sent = ctx_.events
-                              ? rte_ring_enqueue_burst_elem(ctx_.events, records,
-                                                            sizeof(ViolationRecord), nrec, nullptr)
+                              ? rte_ring_enqueue_burst_elem(ctx_.events, records_,
+                                                            sizeof(ViolationRecord), nrec_, nullptr)
                               : 0;
-    if (sent < nrec) bump(c.eventsLost, nrec - sent);
+    if (sent < nrec_) bump(c.eventsLost, nrec_ - sent);
   }
 }
 

@@ -55,45 +55,49 @@ void FlowStage::advance(FlowEntry& e, PacketMeta& md, uint64_t now) noexcept {
 }
 
 void FlowStage::process(Burst& b) noexcept {
-  FlowKey keys[kBurstSize];
-  const FlowKey* keyPtr[kBurstSize] = {};
-  bool srcIsLo[kBurstSize];
-  int index[kBurstSize];
-  int32_t pos[kBurstSize];
-  uint32_t n = 0;
+  begin();
   for (int i = 0; i < b.count; ++i) {
-    if (!b.live(i)) continue;
-    PacketMeta& md = b.meta[i];
-    const bool v6 = b.isV6(i);
-    if (md.frag == FragKind::Later) {
-      fragment(b, i);
-      continue;
-    }
-    if (!tracked(md, v6)) {
-      related(b, i);
-      continue;
-    }
-    makeFlowKey(v6, md.proto, md.src, md.dst, md.sport, md.dport, &keys[n], &srcIsLo[n]);
-    keyPtr[n] = &keys[n];
-    index[n++] = i;
+    if (b.live(i)) prepare(b, i);
   }
-  ctx_.flows.lookupBulk(keyPtr, n, pos);
+  resolve(b);
+}
+
+void FlowStage::prepare(Burst& b, int i) noexcept {
+  PacketMeta& md = b.meta[i];
+  const bool v6 = b.isV6(i);
+  if (md.frag == FragKind::Later) [[unlikely]] {
+    fragment(b, i);
+    return;
+  }
+  if (!tracked(md, v6)) [[unlikely]] {
+    related(b, i);
+    return;
+  }
+  const uint32_t n = n_++;
+  makeFlowKey(v6, md.proto, md.src, md.dst, md.sport, md.dport, &keys_[n], &srcIsLo_[n]);
+  keyPtr_[n] = &keys_[n];
+  index_[n] = i;
+}
+
+void FlowStage::resolve(Burst& b) noexcept {
+  const uint32_t n = n_;
+  ctx_.flows.lookupBulk(keyPtr_, n, pos_);
   for (uint32_t k = 0; k < n; ++k) {
-    if (pos[k] >= 0) rte_prefetch0(&ctx_.flows.entry(pos[k]));
+    if (pos_[k] >= 0) rte_prefetch0(&ctx_.flows.entry(pos_[k]));
   }
   const uint32_t generation = b.tables->generation();
   for (uint32_t k = 0; k < n; ++k) {
-    PacketMeta& md = b.meta[index[k]];
-    const bool v6 = b.isV6(index[k]);
-    int32_t p = pos[k];
-    if (p >= 0) {
+    PacketMeta& md = b.meta[index_[k]];
+    const bool v6 = b.isV6(index_[k]);
+    int32_t p = pos_[k];
+    if (p >= 0) [[likely]] {
       FlowEntry& e = ctx_.flows.entry(p);
-      const bool reply = srcIsLo[k] != e.initiatorIsLo;
+      const bool reply = srcIsLo_[k] != e.initiatorIsLo;
       const bool restart = md.proto == kProtoTcp && !reply && isPureSyn(md.tcpFlags) &&
                            (e.tcp == TcpState::Closing || e.tcp == TcpState::Closed);
       const bool expired = e.expires <= b.now;
-      if (expired || restart) {
-        ctx_.flows.erase(keys[k]);
+      if (expired || restart) [[unlikely]] {
+        ctx_.flows.erase(keys_[k]);
         if (expired) bump(ctx_.counters.flowsExpired);
         p = -1;
       } else {
@@ -101,8 +105,9 @@ void FlowStage::process(Burst& b) noexcept {
         md.replyDir = reply;
         md.rule = e.rule;
         advance(e, md, b.now);
-        if (e.generation != generation) {
+        if (e.generation != generation) [[unlikely]] {
           md.reClassify = true;
+          ++candidates_;
           setInitiatorView(md, v6);
         } else {
           md.path = Path::Established;
@@ -112,6 +117,7 @@ void FlowStage::process(Burst& b) noexcept {
     }
     md.pendingNew = true;
     md.path = Path::NewFlow;
+    ++candidates_;
     setInitiatorView(md, v6);
   }
 }
@@ -144,6 +150,7 @@ void FlowStage::related(Burst& b, int i) noexcept {
     }
   }
   md.pendingNew = true;  // judged on its own by the policy, no state kept
+  ++candidates_;
   md.path = Path::Stateless;
   setInitiatorView(md, v6);
 }

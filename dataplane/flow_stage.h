@@ -19,7 +19,20 @@ bool isEchoReply(const PacketMeta& md, bool v6) noexcept;
 class FlowStage {
  public:
   explicit FlowStage(WorkerContext& ctx) : ctx_(ctx) {}
+  // begin(), prepare() for each live packet, resolve(): the worker fuses prepare() into
+  // its per-packet pass after the zone checks; process() does the three on a whole burst.
   void process(Burst& b) noexcept;
+  void begin() noexcept {
+    n_ = 0;
+    candidates_ = 0;
+  }
+  // Fragments and untracked packets are decided here; tracked ones get their key built
+  // for the burst's one bulk lookup.
+  void prepare(Burst& b, int i) noexcept;
+  // The bulk lookup, then each looked-up packet is matched to its flow or marked new.
+  void resolve(Burst& b) noexcept;
+  // Packets of the burst left for the classifier (new flows, stateless, re-checks).
+  uint32_t candidates() const noexcept { return candidates_; }
   // Advances a known flow for packet md (direction already set) and refreshes its timeout.
   void advance(FlowEntry& e, PacketMeta& md, uint64_t now) noexcept;
 
@@ -27,6 +40,14 @@ class FlowStage {
   void fragment(Burst& b, int i) noexcept;
   void related(Burst& b, int i) noexcept;
   WorkerContext& ctx_;
+  // The burst's tracked packets: keys, which end the source is, burst slot, table position.
+  FlowKey keys_[kBurstSize];
+  const FlowKey* keyPtr_[kBurstSize] = {};
+  bool srcIsLo_[kBurstSize] = {};
+  int index_[kBurstSize] = {};
+  int32_t pos_[kBurstSize] = {};
+  uint32_t n_ = 0;
+  uint32_t candidates_ = 0;
 };
 
 // Fills md's cls* fields: the first packet of the flow as the initiator sent it.

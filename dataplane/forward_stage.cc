@@ -32,13 +32,17 @@ void finishForward(rte_mbuf* m, bool v6, uint16_t l2Len, const MacAddress& to,
 }
 
 void ForwardStage::process(Burst& b) noexcept {
+  begin();
   for (int i = 0; i < b.count; ++i) {
-    if (!b.live(i)) continue;
-    if (b.isV6(i)) {
-      forward<true>(b, i);
-    } else {
-      forward<false>(b, i);
-    }
+    if (b.live(i)) forwardOne(b, i);
+  }
+}
+
+void ForwardStage::forwardOne(Burst& b, int i) noexcept {
+  if (b.isV6(i)) {
+    forward<true>(b, i);
+  } else {
+    forward<false>(b, i);
   }
 }
 
@@ -56,18 +60,35 @@ template <bool kV6>
 void ForwardStage::forward(Burst& b, int i) noexcept {
   PacketMeta& md = b.meta[i];
   rte_mbuf* m = b.pkts[i];
+  const uint8_t* ip = rte_pktmbuf_mtod(m, uint8_t*) + md.l2Len;
+  if (cached_ && cachedV6_ == kV6 && cachedDst_ == md.dst && cachedZone_ == md.dstZone) {
+    if (ip[kV6 ? 7 : 8] <= 1) [[unlikely]] {
+      b.drop(i, DropReason::TtlExpired);
+      return;
+    }
+    finishForward(m, kV6, md.l2Len, cachedMac_, ctx_.topo.mac(cachedHop_.port));
+    md.l2Len = 14;
+    md.action = Action::Transmit;
+    md.outPort = cachedHop_.port;
+    return;
+  }
   NextHop nh;
   if (!ctx_.topo.route<kV6>(md.dst, &nh) || b.tables->portZone(nh.port) != md.dstZone) {
     b.drop(i, DropReason::NoRoute);
     return;
   }
-  const uint8_t* ip = rte_pktmbuf_mtod(m, uint8_t*) + md.l2Len;
   if (ip[kV6 ? 7 : 8] <= 1) {
     b.drop(i, DropReason::TtlExpired);
     return;
   }
   MacAddress mac;
   if (ctx_.neighbours.lookup(kV6, nh.address, b.now, ctx_.timeouts.neighbour, &mac)) {
+    cached_ = true;
+    cachedV6_ = kV6;
+    cachedDst_ = md.dst;
+    cachedZone_ = md.dstZone;
+    cachedHop_ = nh;
+    cachedMac_ = mac;
     finishForward(m, kV6, md.l2Len, mac, ctx_.topo.mac(nh.port));
     md.l2Len = 14;
     md.action = Action::Transmit;

@@ -22,6 +22,10 @@ class ForwardStage {
  public:
   explicit ForwardStage(WorkerContext& ctx) : ctx_(ctx) {}
   void process(Burst& b) noexcept;
+  // begin() once per burst, then forwardOne() for each live packet (the worker fuses it with
+  // the accounting of the same packet).
+  void begin() noexcept { cached_ = false; }
+  void forwardOne(Burst& b, int i) noexcept;
   // Held packets whose neighbour is now known go to tx (stay held while their
   // queue is full); those past their deadline are freed and counted
   // neighbour-unresolved. With tx null only the expired ones are handled.
@@ -33,6 +37,16 @@ class ForwardStage {
   template <bool kV6>
   bool makeRequest(rte_mbuf* m, U128 own, U128 target, uint16_t port) noexcept;
   WorkerContext& ctx_;
+  // The last resolved destination of this burst: its route, egress zone and neighbour MAC.
+  // Packets of a burst mostly share few destinations; the route walk and the neighbour
+  // table's hash and sequence-lock read are done once for them. Valid for one burst only
+  // (one `now`, one policy), and filled only on the fully resolved path.
+  bool cached_ = false;
+  bool cachedV6_ = false;
+  uint16_t cachedZone_ = 0;
+  U128 cachedDst_ = 0;
+  NextHop cachedHop_;
+  MacAddress cachedMac_{};
 };
 
 }  // namespace isogate::dataplane

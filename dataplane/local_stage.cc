@@ -9,14 +9,21 @@ using namespace wire;
 
 void LocalStage::process(Burst& b) noexcept {
   for (int i = 0; i < b.count; ++i) {
-    if (!b.live(i)) continue;
-    const PacketMeta& md = b.meta[i];
-    if (md.l3 == L3Kind::Arp) {
-      arp(b, i);
-    } else if (md.l3 == L3Kind::Ipv6 && md.hasIcmp && md.icmpType >= 133 && md.icmpType <= 137) {
-      neighbourDiscovery(b, i);
-    }
+    if (b.live(i)) handle(b, i);
   }
+}
+
+bool LocalStage::handle(Burst& b, int i) noexcept {
+  const PacketMeta& md = b.meta[i];
+  if (md.l3 == L3Kind::Arp) {
+    arp(b, i);
+    return true;
+  }
+  if (md.l3 == L3Kind::Ipv6 && md.hasIcmp && md.icmpType >= 133 && md.icmpType <= 137) {
+    neighbourDiscovery(b, i);
+    return true;
+  }
+  return false;
 }
 
 void LocalStage::arp(Burst& b, int i) noexcept {

@@ -13,6 +13,8 @@ class LocalStage {
  public:
   explicit LocalStage(WorkerContext& ctx) : ctx_(ctx) {}
   void process(Burst& b) noexcept;
+  // One live packet: true when it was ARP or neighbour discovery and is now decided.
+  bool handle(Burst& b, int i) noexcept;
 
  private:
   void arp(Burst& b, int i) noexcept;

@@ -14,6 +14,7 @@ bool Topology::build(const DataplaneConfig& config, std::string* error) {
     return fail("more than " + std::to_string(kMaxPorts) + " ports");
   ports_ = config.ports;
   own_.assign(ports_.size(), {});
+  allOwn_.clear();
   routes_.clear();
   for (uint16_t p = 0; p < ports_.size(); ++p) {
     const PortConfig& pc = ports_[p];
@@ -25,6 +26,7 @@ bool Topology::build(const DataplaneConfig& config, std::string* error) {
       }
       const U128 mask = policy::prefixMask(ia.address.family, ia.prefixLength);
       own_[p].push_back({v6, ia.address.value, mask});
+      allOwn_.push_back({v6, ia.address.value, mask});
       if (!pc.monitor) {  // monitor ports never transmit: no route leads to them
         routes_.push_back({v6, ia.prefixLength, ia.address.value & mask, mask, true, 0, p});
       }

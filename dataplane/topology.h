@@ -38,11 +38,11 @@ class Topology {
     }
     return false;
   }
-  // Whether a is an own address of any port.
+  // Whether a is an own address of any port (one flat list: asked for every forwarded packet).
   template <bool kV6>
   bool ownAnywhere(U128 a) const noexcept {
-    for (uint16_t p = 0; p < own_.size(); ++p) {
-      if (ownAddress<kV6>(p, a)) return true;
+    for (const auto& o : allOwn_) {
+      if (o.v6 == kV6 && o.address == a) return true;
     }
     return false;
   }
@@ -94,6 +94,7 @@ class Topology {
   };
   std::vector<PortConfig> ports_;
   std::vector<std::vector<Own>> own_;
+  std::vector<Own> allOwn_;  // own_ of all ports in one list
   std::vector<Route> routes_;
 };
 

@@ -8,6 +8,9 @@
 
 namespace isogate::dataplane::wire {
 
+// The loads and stores below swap bytes with one instruction; they assume a little-endian host.
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "wire.h assumes a little-endian host");
+
 using U128 = unsigned __int128;
 
 inline uint16_t rd16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
@@ -15,27 +18,32 @@ inline uint32_t rd32(const uint8_t* p) {
   return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | p[3];
 }
 inline U128 rd128(const uint8_t* p) {
-  U128 v = 0;
-  for (int i = 0; i < 16; ++i) v = v << 8 | p[i];
-  return v;
+  uint64_t hi, lo;  // two loads and byte swaps instead of sixteen shifts of a 128-bit value
+  std::memcpy(&hi, p, 8);
+  std::memcpy(&lo, p + 8, 8);
+  return U128{__builtin_bswap64(hi)} << 64 | __builtin_bswap64(lo);
 }
 inline void wr16(uint8_t* p, uint16_t v) {
   p[0] = static_cast<uint8_t>(v >> 8);
   p[1] = static_cast<uint8_t>(v);
 }
 inline void wr32(uint8_t* p, uint32_t v) {
-  for (int i = 3; i >= 0; --i, v >>= 8) p[i] = static_cast<uint8_t>(v);
+  const uint32_t be = __builtin_bswap32(v);
+  std::memcpy(p, &be, 4);
 }
 inline void wr128(uint8_t* p, U128 v) {
-  for (int i = 15; i >= 0; --i, v >>= 8) p[i] = static_cast<uint8_t>(v);
+  const uint64_t hi = __builtin_bswap64(static_cast<uint64_t>(v >> 64));
+  const uint64_t lo = __builtin_bswap64(static_cast<uint64_t>(v));
+  std::memcpy(p, &hi, 8);
+  std::memcpy(p + 8, &lo, 8);
 }
 // An address as 16 network-order bytes (IPv4 in the first 4), as in ViolationRecord.
 inline void addrBytes(uint8_t* out, U128 v, bool v6) {
-  std::memset(out, 0, 16);
   if (v6) {
     wr128(out, v);
   } else {
     wr32(out, static_cast<uint32_t>(v));
+    std::memset(out + 4, 0, 12);
   }
 }
 

@@ -69,13 +69,38 @@ void Worker::runChunk(uint16_t port, rte_mbuf* const* pkts, uint16_t n, TxBuffer
     local_.process(b);
     dropAll(b, DropReason::NoPolicy);
   } else {
-    local_.process(b);
-    zones_.process(b);
-    flows_.process(b);
-    classify_.process(b);
-    forward_.process(b);
+    judge(b, tx);
+    return;
   }
   account_.process(b, tx);
+}
+
+// The forwarding pipeline in three passes over the burst instead of one per stage: (1) ARP/ND,
+// zones and isolation, connection-table key, per packet; then the burst's one bulk lookup and
+// the flow decisions; the classifier only when some packet needs it; (2) forwarding and
+// accounting, per packet. Each stage sees a packet in the same order and state as when the
+// stages ran one after the other: a stage's decision for one packet never depends on a later
+// stage's work on another packet of the burst (the connection table changes only in the flow
+// decisions and the classifier, which still run on the whole burst, in order).
+void Worker::judge(Burst& b, TxBuffer& tx) noexcept {
+  bool firstFragment = false;
+  flows_.begin();
+  for (int i = 0; i < b.count; ++i) {
+    if (!b.live(i) || local_.handle(b, i)) continue;
+    zones_.judgeOne(b, i);
+    if (!b.live(i)) continue;
+    firstFragment |= b.meta[i].frag == FragKind::First;
+    flows_.prepare(b, i);
+  }
+  flows_.resolve(b);
+  if (flows_.candidates() || firstFragment) classify_.process(b);
+  forward_.begin();
+  account_.begin(b);
+  for (int i = 0; i < b.count; ++i) {
+    if (b.live(i)) forward_.forwardOne(b, i);
+    account_.one(b, i, tx);
+  }
+  account_.end();
 }
 
 void Worker::dropAll(Burst& b, DropReason reason) noexcept {

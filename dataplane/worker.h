@@ -56,6 +56,8 @@ class Worker {
  private:
   void runChunk(uint16_t port, rte_mbuf* const* pkts, uint16_t n, TxBuffer& tx, uint64_t now,
                 const PolicyTables* tables) noexcept;
+  // The stages of a forwarding port with a policy, fused into few passes over the burst.
+  void judge(Burst& b, TxBuffer& tx) noexcept;
   // Drops every packet of the burst that no stage has decided on yet.
   static void dropAll(Burst& b, DropReason reason) noexcept;
 

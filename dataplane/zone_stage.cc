@@ -8,14 +8,17 @@ namespace isogate::dataplane {
 
 void ZoneStage::process(Burst& b) noexcept {
   for (int i = 0; i < b.count; ++i) {
-    if (!b.live(i)) continue;
-    if (b.meta[i].l3 == L3Kind::Ipv4) {
-      judge<false>(b, i);
-    } else if (b.meta[i].l3 == L3Kind::Ipv6) {
-      judge<true>(b, i);
-    } else {
-      b.drop(i, DropReason::UnsupportedL2);
-    }
+    if (b.live(i)) judgeOne(b, i);
+  }
+}
+
+void ZoneStage::judgeOne(Burst& b, int i) noexcept {
+  if (b.meta[i].l3 == L3Kind::Ipv4) {
+    judge<false>(b, i);
+  } else if (b.meta[i].l3 == L3Kind::Ipv6) {
+    judge<true>(b, i);
+  } else {
+    b.drop(i, DropReason::UnsupportedL2);
   }
 }
 
@@ -48,6 +51,9 @@ void ZoneStage::judge(Burst& b, int i) noexcept {
     b.drop(i, DropReason::PhysicalIsolation);
     return;
   }
+  // Traffic to the gateway itself is rare: one check for any own address first, then
+  // whether it is the ingress port's (the only one that answers).
+  if (!ctx_.topo.ownAnywhere<kV6>(md.dst)) [[likely]] return;
   if (ctx_.topo.ownAddress<kV6>(b.inPort, md.dst)) {
     const bool echo = md.hasIcmp && md.icmpType == (kV6 ? 128 : 8) && md.frag == FragKind::None &&
                       (!kV6 || md.l3Len == 40);
@@ -62,7 +68,7 @@ void ZoneStage::judge(Burst& b, int i) noexcept {
     b.drop(i, DropReason::ToGateway);
     return;
   }
-  if (ctx_.topo.ownAnywhere<kV6>(md.dst)) b.drop(i, DropReason::ToGateway);
+  b.drop(i, DropReason::ToGateway);
 }
 
 }  // namespace isogate::dataplane

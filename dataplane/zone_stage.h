@@ -14,6 +14,9 @@ class ZoneStage {
  public:
   explicit ZoneStage(WorkerContext& ctx) : ctx_(ctx) {}
   void process(Burst& b) noexcept;
+  // One live packet (not ARP / neighbour discovery): drops it, answers it, or leaves it live
+  // with srcZone / dstZone set.
+  void judgeOne(Burst& b, int i) noexcept;
 
  private:
   template <bool kV6>
