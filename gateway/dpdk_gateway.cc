@@ -215,6 +215,11 @@ int runDpdkGateway(const policy::GatewayConfig& original, const DpdkRunOptions& 
     std::fprintf(stderr, "isogate-gw: %s\n", error.c_str());
     return 1;
   }
+  if (options.dropPrivileges && !options.dropPrivileges(error)) {
+    events.emit(fault(error));
+    std::fprintf(stderr, "isogate-gw: %s\n", error.c_str());
+    return 1;
+  }
   PolicyLoader loader(backend, events, config.policyPath, interfaces, &config);
   ControlLoop control(config, backend, loader, events);
   // The first policy goes in before the workers poll: nothing is forwarded without one,

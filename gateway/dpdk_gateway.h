@@ -5,6 +5,7 @@
 // (dpdk_summary.h) and exits: the embedded demo (configs/demo/).
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "policy/gateway_config.h"
@@ -16,6 +17,9 @@ struct DpdkRunOptions {
   std::string mgmtSocket;
   bool untilIdle = false;
   double idleSeconds = 0.5;  // no packet on any port for this long = the captures are done
+  // isogate-gw --user: called once the EAL and the ports are up, before the first policy
+  // goes in; false (error set) ends the gateway with nothing forwarded.
+  std::function<bool(std::string& error)> dropPrivileges;
 };
 
 // Returns the process exit code (0 stopped by a signal or replay done, 1 failure).

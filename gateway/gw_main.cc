@@ -70,9 +70,10 @@ int help() {
       "                         (default /run/isogate/isogate-gw.pid)\n"
       "  --user NAME            started as root: once the ruleset, netlink and NFLOG sockets\n"
       "                         are set up, run as user NAME (its groups) keeping only\n"
-      "                         CAP_NET_ADMIN; the policy file must be readable by NAME.\n"
-      "                         Not with the dpdk backend. Failing to switch exits with 1\n"
-      "                         before the policy is loaded\n"
+      "                         CAP_NET_ADMIN (dpdk backend: once the EAL and the ports are\n"
+      "                         up, no capability; needs --no-huge or --legacy-mem). The\n"
+      "                         policy file must be readable by NAME. Failing to switch\n"
+      "                         exits with 1 before the policy is loaded\n"
       "  --check-only           load and check config and policy, print the result, exit\n"
       "  --until-idle           dpdk on net_pcap ports: replay the captures to their end,\n"
       "                         print the per-zone-pair summary and exit\n"
@@ -206,19 +207,42 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (config.backend == policy::Backend::Dpdk) {
-    if (!args.user.empty()) {
-      // EAL threads and PMD resources are set up inside runDpdkGateway; dropping there is
-      // not done yet (docs/deployment.md): refuse rather than pretend.
-      std::fprintf(stderr, "isogate-gw: --user is not supported with the dpdk backend\n");
-      return 2;
-    }
 #ifdef ISOGATE_HAVE_DPDK_BACKEND
+    gateway::DpdkRunOptions runOptions{args.eventsFile, args.mgmtSocket, args.untilIdle, 0.5, {}};
+    if (!args.user.empty()) {
+      // No capability is kept: once the EAL and the ports are up, the PMDs in use
+      // (net_af_packet, net_pcap, net_null, vfio-bound NICs) read and write what they opened.
+      // Memory must all be reserved at EAL start: a later hugepage mapping would need root.
+      bool fixedMemory = false;
+      for (const auto& a : config.dpdkEal) fixedMemory = fixedMemory || a == "--no-huge" || a == "--legacy-mem";
+      std::string error;
+      if (!fixedMemory) {
+        std::fprintf(stderr,
+                     "isogate-gw: --user with the dpdk backend needs --legacy-mem or --no-huge in dpdk.eal "
+                     "(hugepages mapped after the switch would need root)\n");
+        return 1;
+      }
+      // Cut before rte_eal_init starts its threads: the bounding set is per thread.
+      if (!mgmt::limitCapabilityBound(0, error)) {
+        std::fprintf(stderr, "isogate-gw: --user: %s\n", error.c_str());
+        return 1;
+      }
+      runOptions.dropPrivileges = [&](std::string& e) {
+        if (!mgmt::dropPrivileges(dropTo, 0, e)) {
+          e = "cannot switch to user " + args.user + ": " + e;
+          return false;
+        }
+        std::fprintf(stderr, "isogate-gw: running as user %s (uid %u) with no capabilities\n", args.user.c_str(),
+                     static_cast<unsigned>(dropTo.uid));
+        return true;
+      };
+    }
     // The DPDK backend applies its policy inside runDpdkGateway; a SIGHUP sent as soon as the
     // pidfile exists stays pending (blocked above) until its signal loop reads it.
     std::string pidError;
     bool pidWritten = !args.untilIdle && writePidfile(args.pidfile, pidError);
     if (!args.untilIdle && !pidWritten) std::fprintf(stderr, "isogate-gw: %s\n", pidError.c_str());
-    int rc = gateway::runDpdkGateway(config, {args.eventsFile, args.mgmtSocket, args.untilIdle, 0.5});
+    int rc = gateway::runDpdkGateway(config, runOptions);
     if (pidWritten) removePidfile(args.pidfile);
     return rc;
 #else

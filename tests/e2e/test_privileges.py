@@ -3,7 +3,7 @@
 `--user`, in the namespace topology, with a unix user and groups the test makes (removed at the
 end).
 
-Usage: test_privileges.py --gw GW --mgmtd MGMTD --ctl ISOGATECTL kernel
+Usage: test_privileges.py --gw GW --mgmtd MGMTD --ctl ISOGATECTL kernel|dpdk
 
 Asserts, from /proc/PID/task/*/status of every thread: both daemons run as that user and its
 group (real, effective, saved, fs ids), no_new_privs set, and exactly these capabilities:
@@ -18,6 +18,11 @@ the user, mode 0640), the audit trail verifies. Modes checked:
   control socket 0660 root:CTLGROUP, event socket 0660 USER:GROUP, audit trail 0640 USER,
   JSON log 0640 USER, policy history files 0640 USER, gateway pidfile 0644
 and a bad --user name is a usage error naming the user (exit 2) for both daemons.
+
+`dpdk`: isogate-gw with the DPDK backend over net_af_packet ports (dpdk_topology.py) and
+--user: every thread (EAL lcores, interrupt thread) as that user with no capability at all,
+bounding set empty; enforcement and a SIGHUP reload of a changed policy as above; without
+--no-huge/--legacy-mem in dpdk.eal, --user is refused (exit 1) before the EAL starts.
 """
 
 import argparse
@@ -36,6 +41,7 @@ import test_kernel_backend as kb  # noqa: E402
 import test_mgmt_acceptance as ma  # noqa: E402
 from harness import Hosts  # noqa: E402
 from scenarios import all_scenarios  # noqa: E402
+from dpdk_topology import DpdkTopology  # noqa: E402
 from topology import Topology  # noqa: E402
 
 check = kb.check
@@ -197,7 +203,47 @@ def case_kernel(topo, work, bins):
             hosts.stop()
 
 
-CASES = {"kernel": case_kernel}
+def case_dpdk(topo, work, bins):
+    tag = f"igd{os.getpid()}"
+    with ma.Accounts() as acc:
+        g_svc = acc.group(tag + "g")
+        svc = acc.user(tag + "svc", primary=g_svc)
+        uid, gid = pwd.getpwnam(svc).pw_uid, grp.getgrnam(g_svc).gr_gid
+        os.chmod(work, 0o755)  # the user reads policy.yaml here on reloads
+        config = os.path.join(work, "gateway.yaml")
+        text = topo.gateway_config()
+        with open(config, "w") as f:
+            f.write(text.replace('--no-huge, -m, "512", ', ""))
+        r = subprocess.run(["ip", "netns", "exec", topo.gw, bins.gw, "--config", config, "--user", svc,
+                            "--pidfile", os.path.join(work, "gw.pid")], capture_output=True, text=True, timeout=60)
+        check(r.returncode == 1 and "needs --legacy-mem or --no-huge" in r.stderr,
+              f"dpdk --user with hugepages mapped on demand: refused (rc={r.returncode}, {r.stderr.strip()!r})")
+        with open(config, "w") as f:
+            f.write(text)
+        hosts = Hosts(topo, work).start()
+        gw = UserGateway(topo, bins.gw, config, work, os.path.join(work, "gw.pid"), extra=["--user", svc])
+        try:
+            gw.start(timeout=30.0)
+            first = gw.wait_event(lambda e: e.get("type") == "policy-loaded")
+            check("running as user " + svc in gw.stderr(), f"isogate-gw (dpdk) says it runs as {svc}")
+            threads = check_credentials("isogate-gw (dpdk)", gw.proc.pid, uid, gid, 0)
+            check(len(threads) > 1, f"isogate-gw (dpdk) has its EAL threads ({len(threads)})")
+            scen = kb.sample(all_scenarios(), kb.SAMPLE)
+            kb.check_scenarios(topo, hosts, gw, scen, label="[dpdk dropped] ")
+            check(not ma.ssh_from_internet(topo), "[dpdk] before the reload: internet -> extranet ssh is blocked")
+            ma.with_rule(work, ma.EXTRA_RULE)
+            ev = gw.reload()
+            check(ev.get("type") == "policy-loaded" and ev.get("policy") != first.get("policy"),
+                  f"[dpdk] SIGHUP reload as {svc}: policy-loaded with a new digest ({ev})")
+            check(ma.ssh_from_internet(topo), "[dpdk] after the reload: internet -> extranet ssh passes")
+            check(gw.proc.poll() is None, "[dpdk] the gateway still runs")
+        finally:
+            rc = gw.stop()
+            check(rc == 0, f"[dpdk] SIGTERM: exits 0 as {svc} (rc={rc}): {gw.stderr()[-600:]!r}")
+            hosts.stop()
+
+
+CASES = {"kernel": case_kernel, "dpdk": case_dpdk}
 
 
 def main():
@@ -210,7 +256,7 @@ def main():
     for k in ("gw", "mgmtd", "ctl"):
         setattr(args, k, os.path.abspath(getattr(args, k)))
     work = kb.setup_workdir()
-    with Topology("pv" + args.case[:4]) as topo:
+    with (DpdkTopology if args.case == "dpdk" else Topology)("pv" + args.case[:4]) as topo:
         try:
             CASES[args.case](topo, work, args)
         except AssertionError as e:
