@@ -141,12 +141,18 @@ bool setCapabilitySets(CapabilityMask keep, std::string& error) {
 
 std::string describeCapabilities(CapabilityMask caps) {
   static const std::pair<int, const char*> kNames[] = {
-      {CAP_CHOWN, "CAP_CHOWN"},           {CAP_DAC_OVERRIDE, "CAP_DAC_OVERRIDE"},
-      {CAP_SETGID, "CAP_SETGID"},         {CAP_SETUID, "CAP_SETUID"},
-      {CAP_SETPCAP, "CAP_SETPCAP"},       {CAP_NET_BIND_SERVICE, "CAP_NET_BIND_SERVICE"},
-      {CAP_NET_ADMIN, "CAP_NET_ADMIN"},   {CAP_NET_RAW, "CAP_NET_RAW"},
-      {CAP_IPC_LOCK, "CAP_IPC_LOCK"},     {CAP_SYS_ADMIN, "CAP_SYS_ADMIN"},
-      {CAP_SYS_RAWIO, "CAP_SYS_RAWIO"},   {CAP_SYS_NICE, "CAP_SYS_NICE"},
+      {CAP_CHOWN, "CAP_CHOWN"},
+      {CAP_DAC_OVERRIDE, "CAP_DAC_OVERRIDE"},
+      {CAP_SETGID, "CAP_SETGID"},
+      {CAP_SETUID, "CAP_SETUID"},
+      {CAP_SETPCAP, "CAP_SETPCAP"},
+      {CAP_NET_BIND_SERVICE, "CAP_NET_BIND_SERVICE"},
+      {CAP_NET_ADMIN, "CAP_NET_ADMIN"},
+      {CAP_NET_RAW, "CAP_NET_RAW"},
+      {CAP_IPC_LOCK, "CAP_IPC_LOCK"},
+      {CAP_SYS_ADMIN, "CAP_SYS_ADMIN"},
+      {CAP_SYS_RAWIO, "CAP_SYS_RAWIO"},
+      {CAP_SYS_NICE, "CAP_SYS_NICE"},
       {CAP_SYS_RESOURCE, "CAP_SYS_RESOURCE"}};
   std::string out;
   for (int cap = 0; cap < 64; ++cap) {
@@ -209,7 +215,8 @@ bool limitCapabilityBound(CapabilityMask keep, std::string& error) {
     int in = ::prctl(PR_CAPBSET_READ, cap, 0, 0, 0);
     if (in == 0) continue;
     if (in < 0 || ::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0) {
-      error = errnoText("cannot drop " + describeCapabilities(capabilityBit(cap)) + " from the bounding set");
+      error = errnoText("cannot drop " + describeCapabilities(capabilityBit(cap)) +
+                        " from the bounding set");
       return false;
     }
   }
@@ -301,14 +308,16 @@ bool verifyDropped(const DropTarget& to, CapabilityMask keep, std::string& error
       return false;
     }
     auto extra = [&](const char* set, CapabilityMask have) {
-      error = t + set + " holds " + describeCapabilities(have & ~keep) + " beyond " + describeCapabilities(keep);
+      error = t + set + " holds " + describeCapabilities(have & ~keep) + " beyond " +
+              describeCapabilities(keep);
       return false;
     };
     if (c.effective & ~keep) return extra("effective set", c.effective);
     if (c.permitted & ~keep) return extra("permitted set", c.permitted);
     if (c.bounding & ~keep) return extra("bounding set", c.bounding);
     if (c.inheritable || c.ambient) {
-      error = t + "inheritable/ambient sets hold " + describeCapabilities(c.inheritable | c.ambient) + ", expected none";
+      error = t + "inheritable/ambient sets hold " +
+              describeCapabilities(c.inheritable | c.ambient) + ", expected none";
       return false;
     }
     if (c.noNewPrivs != 1) {
@@ -316,7 +325,8 @@ bool verifyDropped(const DropTarget& to, CapabilityMask keep, std::string& error
       return false;
     }
     if (main && (c.effective != keep || c.permitted != keep)) {
-      error = t + "effective set is " + describeCapabilities(c.effective) + ", expected " + describeCapabilities(keep);
+      error = t + "effective set is " + describeCapabilities(c.effective) + ", expected " +
+              describeCapabilities(keep);
       return false;
     }
   }
@@ -336,7 +346,7 @@ bool verifyDropped(const DropTarget& to, CapabilityMask keep, std::string& error
 namespace {
 
 bool handOverOne(const std::string& path, const DropTarget& to, std::string& error) {
-  struct stat st{};
+  struct stat st {};
   if (::lstat(path.c_str(), &st) != 0) {
     if (errno == ENOENT) return true;
     error = errnoText("cannot stat " + path);
@@ -352,7 +362,8 @@ bool handOverOne(const std::string& path, const DropTarget& to, std::string& err
 
 }  // namespace
 
-bool handOverToUser(const std::string& path, const DropTarget& to, bool recursive, std::string& error) {
+bool handOverToUser(const std::string& path, const DropTarget& to, bool recursive,
+                    std::string& error) {
   if (!handOverOne(path, to, error)) return false;
   if (!recursive) return true;
   std::error_code ec;

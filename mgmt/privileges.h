@@ -55,7 +55,8 @@ bool verifyDropped(const DropTarget& to, CapabilityMask keep, std::string& error
 // root to the target user, keeping group and mode, so the daemon can still reopen or rewrite
 // what it created as root (audit trail, JSON log, policy history). Entries owned by anyone
 // else are left alone; a missing PATH is fine (created later by the user itself).
-bool handOverToUser(const std::string& path, const DropTarget& to, bool recursive, std::string& error);
+bool handOverToUser(const std::string& path, const DropTarget& to, bool recursive,
+                    std::string& error);
 
 // After dropping: "" when this process may create and rename entries in DIR, else why not.
 std::string directoryNotWritable(const std::string& dir);

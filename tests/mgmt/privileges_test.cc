@@ -38,7 +38,8 @@ std::string inChild(const std::function<std::string()>& body) {
   ::close(fds[0]);
   int status = 0;
   ::waitpid(pid, &status, 0);
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) out += " [child status " + std::to_string(status) + "]";
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    out += " [child status " + std::to_string(status) + "]";
   return out;
 }
 
@@ -51,7 +52,9 @@ std::map<std::string, std::string> credentials(const std::string& path) {
     auto colon = line.find(':');
     if (colon == std::string::npos) continue;
     std::string key = line.substr(0, colon);
-    if (key != "Uid" && key != "Gid" && key != "Groups" && key.rfind("Cap", 0) != 0 && key != "NoNewPrivs") continue;
+    if (key != "Uid" && key != "Gid" && key != "Groups" && key.rfind("Cap", 0) != 0 &&
+        key != "NoNewPrivs")
+      continue;
     std::istringstream v(line.substr(colon + 1));
     std::string word, joined;
     while (v >> word) joined += (joined.empty() ? "" : " ") + word;
@@ -68,7 +71,8 @@ std::string hex16(CapabilityMask m) {
 
 std::string report(const std::map<std::string, std::string>& c) {
   std::string out;
-  for (const char* k : {"Uid", "Gid", "Groups", "CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb", "NoNewPrivs"}) {
+  for (const char* k :
+       {"Uid", "Gid", "Groups", "CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb", "NoNewPrivs"}) {
     auto it = c.find(k);
     out += std::string(k) + "=" + (it == c.end() ? "?" : it->second) + ";";
   }
@@ -86,9 +90,10 @@ std::string expectedReport(const DropTarget& t, CapabilityMask keep, bool mainTh
   std::string u = std::to_string(t.uid), g = std::to_string(t.gid), groups;
   for (gid_t x : t.groups) groups += (groups.empty() ? "" : " ") + std::to_string(x);
   std::string caps = hex16(keep), none = hex16(0);
-  return "Uid=" + u + " " + u + " " + u + " " + u + ";Gid=" + g + " " + g + " " + g + " " + g + ";Groups=" + groups +
-         ";CapInh=" + none + ";CapPrm=" + (mainThread ? caps : none) + ";CapEff=" + (mainThread ? caps : none) +
-         ";CapBnd=" + caps + ";CapAmb=" + none + ";NoNewPrivs=1;";
+  return "Uid=" + u + " " + u + " " + u + " " + u + ";Gid=" + g + " " + g + " " + g + " " + g +
+         ";Groups=" + groups + ";CapInh=" + none + ";CapPrm=" + (mainThread ? caps : none) +
+         ";CapEff=" + (mainThread ? caps : none) + ";CapBnd=" + caps + ";CapAmb=" + none +
+         ";NoNewPrivs=1;";
 }
 
 TEST(Privileges, DescribesCapabilities) {
@@ -152,7 +157,8 @@ TEST(Privileges, DropToNoCapabilities) {
     return r + error;
   });
   EXPECT_EQ(out, expectedReport(t, 0) + "switching to user nobody (uid " + std::to_string(t.uid) +
-                     ") needs the daemon started as root (running as uid " + std::to_string(t.uid) + ")");
+                     ") needs the daemon started as root (running as uid " + std::to_string(t.uid) +
+                     ")");
 }
 
 // A thread started after limitCapabilityBound follows the uid change and keeps no capability.
@@ -171,8 +177,9 @@ TEST(Privileges, OtherThreadsLoseEverything) {
     });
     while (tid == 0) ::usleep(1000);
     bool ok = dropPrivileges(t, keep, error);
-    std::string r = ok ? report(credentials("/proc/self/task/" + std::to_string(tid.load()) + "/status"))
-                       : "drop failed: " + error;
+    std::string r =
+        ok ? report(credentials("/proc/self/task/" + std::to_string(tid.load()) + "/status"))
+           : "drop failed: " + error;
     done = true;
     worker.join();
     return r;
@@ -202,8 +209,9 @@ TEST(Privileges, ThreadStartedTooEarlyFailsTheDrop) {
   auto bar = out.rfind('|');
   ASSERT_NE(bar, std::string::npos) << out;
   std::string tid = out.substr(bar + 1);
-  EXPECT_EQ(out.substr(0, bar).rfind("after switching to user nobody (uid " + std::to_string(t.uid) + "): thread " +
-                                         tid + ": bounding set holds CAP_CHOWN,CAP_DAC_OVERRIDE,",
+  EXPECT_EQ(out.substr(0, bar).rfind("after switching to user nobody (uid " +
+                                         std::to_string(t.uid) + "): thread " + tid +
+                                         ": bounding set holds CAP_CHOWN,CAP_DAC_OVERRIDE,",
                                      0),
             0u)
       << out;
