@@ -21,6 +21,15 @@ uint64_t toMs(std::chrono::system_clock::time_point t) {
   return ms < 0 ? 0 : static_cast<uint64_t>(ms);
 }
 
+// A drop reason as the backends name them (dataplane/drop_reason.h, gateway/stats_report.cc):
+// "logical-isolation", "arp-nd-consumed", ... Lower case, digits, '-' and '_'; not a field name.
+bool isValidReasonName(std::string_view name) {
+  if (name.empty() || name.size() > 32 || name[0] < 'a' || name[0] > 'z') return false;
+  for (char c : name)
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-')) return false;
+  return true;
+}
+
 bool decodeEvent(const json& j, Event& e, std::string& error) {
   if (!onlyKeys(j, {"v", "kind", "type", "time_ms", "count", "fields", "message"}, error))
     return false;
@@ -142,7 +151,7 @@ bool decodeStats(const json& j, GatewayStats& s, std::string& error) {
       return false;
     }
     for (auto it = d->begin(); it != d->end(); ++it) {
-      if (!isValidFieldName(it.key()) || !it->is_number_unsigned()) {
+      if (!isValidReasonName(it.key()) || !it->is_number_unsigned()) {
         error = "drops: '" + it.key().substr(0, 40) + "' must be a reason name with a count";
         return false;
       }
