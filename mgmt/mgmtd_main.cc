@@ -34,6 +34,7 @@
 #include "mgmt/privileges.h"
 #include "mgmt/segment_inspector.h"
 #include "mgmt/sensor.h"
+#include "mgmt/sensor_ports.h"
 #include "policy/gateway_config.h"
 
 namespace mg = isogate::mgmt;
@@ -251,8 +252,8 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<mg::SegmentInspector>> inspectors;
   std::vector<std::unique_ptr<mg::Sensor>> sensors;
   if (opt.sensors) {
-    for (const auto& ifc : config.interfaces) {
-      if (!ifc.monitor) continue;
+    for (const auto* port : mg::sensorInterfaces(config)) {
+      const auto& ifc = *port;
       auto insp = std::make_unique<mg::SegmentInspector>(ifc.name, ifc.zone);
       if (compiled && !insp->setPolicy(*compiled, error))
         pipeline.post(daemonEvent(mg::EventType::Fault, "sensor", error));
