@@ -570,6 +570,38 @@ def case_confirm(topo, work, bins):
 SEVERITY = {"physical-isolation": 2, "isolation-breach": 2, "logical-isolation": 4, "spoofed-source": 4}
 
 
+def check_gateway_counters(ctl, scen):
+    """The kernel backend's counters reach `isogatectl stats` (a report every 2 s): a row per
+    rule that allowed probes, the default-deny row of each pair with blocked probes, and the
+    drops of the physical pairs. The kernel counts what the policy evaluated: first packets
+    (a retransmitted SYN or a resent datagram again), and every denied packet."""
+    allowed = collections.Counter((s.src_zone, s.dst_zone, s.rule) for s in scen if s.expect_pass and s.rule)
+    denied = {(s.src_zone, s.dst_zone, s.rule) for s in scen
+              if not s.expect_pass and s.event_type == "logical-isolation"}
+    physical = sum(1 for s in scen if not s.expect_pass and s.event_type == "physical-isolation")
+
+    def missing():
+        rc, reply, err = ctl("stats")
+        g = (reply or {}).get("result", {}).get("gateway") or {}
+        rows = {(r["from_zone"], r["to_zone"], r["rule"], r["verdict"]): r["packets"] for r in g.get("pairs", [])}
+        out = [f"backend {g.get('backend')!r}"] if g.get("backend") != "nftables" else []
+        out += [f"{k}: {rows.get(k + ('allow',), 0)} < {n}" for k, n in allowed.items()
+                if rows.get(k + ("allow",), 0) < n]
+        out += [f"{k}: no deny row" for k in denied if not rows.get(k + ("deny",), 0)]
+        if g.get("drops", {}).get("physical-isolation", 0) < physical:
+            out.append(f"physical-isolation drops {g.get('drops', {}).get('physical-isolation')} < {physical}")
+        return out
+    deadline = time.monotonic() + 10
+    left = missing()
+    while left and time.monotonic() < deadline:
+        time.sleep(0.5)
+        left = missing()
+    check(not left, f"[matrix] isogatectl stats: the gateway's counters per rule and pair ({len(allowed)} allow "
+          f"rules, {len(denied)} denied pairs, {physical} physical probes): {left[:5]}")
+    if left:
+        print(f"  last report: {json.dumps((ctl('stats')[1] or {}).get('result', {}).get('gateway'))}", flush=True)
+
+
 def case_matrix(topo, work, bins):
     """Every scenario of the e2e table through gateway -> isogate-mgmtd -> rsyslogd: each
     blocked probe arrives as one RFC 5424 message with its fields, every received line
@@ -633,6 +665,7 @@ def case_matrix(topo, work, bins):
             raw = [line.rstrip("\n") for line in f if line.strip()]
         unparsed = [line for line in raw if parse_event(line) is None]
         check(raw and not unparsed, f"[matrix] all {len(raw)} syslog lines parse as RFC 5424 ({unparsed[:3]})")
+        check_gateway_counters(Ctl(bins.ctl, mgmtd.control), scen)
     finally:
         mgmtd.stop()
         gw.stop()
