@@ -339,6 +339,8 @@ int main(int argc, char** argv) {
                             std::chrono::steady_clock::now() - started)
                             .count();
         d["hostname"] = config.name;
+        // The backend the gateway config names; `stats` shows what the gateway itself reports.
+        d["backend"] = pol::backendName(config.backend);
         d["event_socket"] = opt.eventSocket;
         d["audit_log"] = opt.auditLog;
         d["sensors"] = sensors.size();

@@ -408,6 +408,7 @@ def case_control(topo, work, bins):
             rc, st, err = ctl("status")
             check(rc == 0 and st["result"]["policy"]["digest"] == d1 and st["result"]["policy"]["gateway_reports"] == d1,
                   f"status: the policy in force is the one the DPDK gateway reports ({d1}; rc={rc} {err} {st})")
+            check(st["result"]["daemon"]["backend"] == "dpdk", f"status: backend dpdk ({st['result']['daemon']})")
 
             def stats():
                 rc, reply, err = ctl("stats")
