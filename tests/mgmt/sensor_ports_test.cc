@@ -31,7 +31,8 @@ std::vector<std::string> watched(const GatewayConfig& c) {
 TEST(SensorPorts, NftablesWatchesEveryMonitorPort) {
   GatewayConfig c;
   c.backend = Backend::Nftables;
-  c.interfaces = {port("ext0", "extranet", false), port("mon0", "intranet", true), port("tapx0", "extranet", true)};
+  c.interfaces = {port("ext0", "extranet", false), port("mon0", "intranet", true),
+                  port("tapx0", "extranet", true)};
   EXPECT_EQ(watched(c), (std::vector<std::string>{"mon0", "tapx0"}));
 }
 

@@ -21,10 +21,26 @@ TEST(StatsWire, EveryDropReasonOfTheBackendsRoundTrips) {
   s.pairs = {{"extranet", "portal", "extranet-ping-portal", "allow", 40, 3920},
              {"internet", "extranet", "", "deny", 7, 434}};
   // dataplane/drop_reason.cc's names (the DPDK backend) and the nftables backend's.
-  for (const char* r : {"malformed", "unsupported-l2", "spoofed-source", "isolation-breach", "physical-isolation",
-                        "logical-isolation", "rule-deny", "intra-zone-deny", "no-zone", "flow-cut", "tcp-invalid",
-                        "flow-table-full", "ttl-expired", "no-route", "neighbour-unresolved", "to-gateway",
-                        "arp-nd-consumed", "monitor", "no-policy", "tx-full"})
+  for (const char* r : {"malformed",
+                        "unsupported-l2",
+                        "spoofed-source",
+                        "isolation-breach",
+                        "physical-isolation",
+                        "logical-isolation",
+                        "rule-deny",
+                        "intra-zone-deny",
+                        "no-zone",
+                        "flow-cut",
+                        "tcp-invalid",
+                        "flow-table-full",
+                        "ttl-expired",
+                        "no-route",
+                        "neighbour-unresolved",
+                        "to-gateway",
+                        "arp-nd-consumed",
+                        "monitor",
+                        "no-policy",
+                        "tx-full"})
     s.drops.emplace_back(r, s.drops.size() + 1);
   WireMessage m;
   std::string err;
@@ -42,11 +58,13 @@ TEST(StatsWire, EveryDropReasonOfTheBackendsRoundTrips) {
 TEST(StatsWire, ReasonNamesThatAreNotNamesAreStillRefused) {
   for (const char* bad : {R"("Logical")", R"("-x")", R"("")", R"("a b")", R"("a\"b")", R"("a]")",
                           R"("abcdefghijklmnopqrstuvwxyz-0123456789")"}) {
-    const std::string wire = std::string(R"({"v":1,"kind":"stats","time_ms":1,"drops":{)") + bad + ":1}}";
+    const std::string wire =
+        std::string(R"({"v":1,"kind":"stats","time_ms":1,"drops":{)") + bad + ":1}}";
     WireMessage m;
     std::string err;
     EXPECT_FALSE(fromWire(wire, m, err)) << wire;
-    EXPECT_NE(err.find("must be a reason name with a count"), std::string::npos) << wire << ": " << err;
+    EXPECT_NE(err.find("must be a reason name with a count"), std::string::npos)
+        << wire << ": " << err;
   }
 }
 
