@@ -71,50 +71,15 @@ void AccountStage::begin(const Burst& b) noexcept {
   runPackets_ = runBytes_ = 0;
 }
 
-void AccountStage::one(Burst& b, int i, TxBuffer& tx) noexcept {
-  WorkerCounters& c = ctx_.counters;
-  PacketMeta& md = b.meta[i];
-  // A new logged flow whose first packet waits for its next hop is reported now: that packet
-  // (held, or replaced in this slot by the ARP/ND request) was allowed.
-  if (md.logFlow && md.reason == DropReason::None &&
-      (md.action == Action::Held || md.path == Path::Local)) [[unlikely]] {
-    fillRecord(records_[nrec_++], b, i, static_cast<int>(mgmt::EventType::FlowAllowed), ctx_);
-  }
-  if (md.action == Action::Held) return;  // the hold queue owns it and counts it later
-  rte_mbuf* m = b.pkts[i];
-  const uint32_t len = m->pkt_len;
-  if (md.reason != DropReason::None) {
-    bump(c.drops[static_cast<int>(md.reason)]);
-    const int type = eventTypeFor(md.reason);
-    if (type >= 0) fillRecord(records_[nrec_++], b, i, type, ctx_);
-  } else if (md.action == Action::Transmit && md.path != Path::Local) {
-    ++forwarded_;
-    if (md.logFlow) [[unlikely]]
-      fillRecord(records_[nrec_++], b, i, static_cast<int>(mgmt::EventType::FlowAllowed), ctx_);
-  }
-  if (tables_ && md.srcZone != kNoZone && md.dstZone != kNoZone && md.path != Path::Local) {
-    const bool fwd = md.reason == DropReason::None;
-    if (runPackets_ == 0 || runFrom_ != md.srcZone || runTo_ != md.dstZone ||
-        runForwarded_ != fwd || runRule_ != md.rule) {
-      flushRun();
-      runFrom_ = md.srcZone;
-      runTo_ = md.dstZone;
-      runForwarded_ = fwd;
-      runRule_ = md.rule;
-    }
-    ++runPackets_;
-    runBytes_ += len;
-  }
-  if (md.action == Action::Transmit) {
-    TxBuffer::Queue& q = tx.port[md.outPort];
-    if (q.count < TxBuffer::kDepth) [[likely]] {
-      q.pkts[q.count++] = m;
-      ++tx_;
-      return;
-    }
-    bump(c.drops[static_cast<int>(DropReason::TxFull)]);
-  }
-  rte_pktmbuf_free(m);
+void AccountStage::recordAllowed(const Burst& b, int i) noexcept {
+  fillRecord(records_[nrec_++], b, i, static_cast<int>(mgmt::EventType::FlowAllowed), ctx_);
+}
+
+void AccountStage::countDrop(const Burst& b, int i) noexcept {
+  const DropReason reason = b.meta[i].reason;
+  bump(ctx_.counters.drops[static_cast<int>(reason)]);
+  const int type = eventTypeFor(reason);
+  if (type >= 0) fillRecord(records_[nrec_++], b, i, type, ctx_);
 }
 
 void AccountStage::flushRun() noexcept {

@@ -21,10 +21,12 @@ class AccountStage {
   // with forwarding. Counters are summed over the burst and written once in end(), so they
   // are complete when processBurst() returns.
   void begin(const Burst& b) noexcept;
-  void one(Burst& b, int i, TxBuffer& tx) noexcept;
+  void one(Burst& b, int i, TxBuffer& tx) noexcept;  // inline, below
   void end() noexcept;
 
  private:
+  void recordAllowed(const Burst& b, int i) noexcept;  // a flow-allowed record
+  void countDrop(const Burst& b, int i) noexcept;      // drop counter and violation record
   void flushRun() noexcept;
   WorkerContext& ctx_;
   PolicyTables* tables_ = nullptr;
@@ -37,5 +39,48 @@ class AccountStage {
   uint16_t runFrom_ = 0, runTo_ = 0;
   bool runForwarded_ = false;
 };
+
+inline void AccountStage::one(Burst& b, int i, TxBuffer& tx) noexcept {
+  PacketMeta& md = b.meta[i];
+  // A new logged flow whose first packet waits for its next hop is reported now: that packet
+  // (held, or replaced in this slot by the ARP/ND request) was allowed.
+  if (md.logFlow && md.reason == DropReason::None &&
+      (md.action == Action::Held || md.path == Path::Local)) [[unlikely]] {
+    recordAllowed(b, i);
+  }
+  if (md.action == Action::Held) return;  // the hold queue owns it and counts it later
+  rte_mbuf* m = b.pkts[i];
+  const uint32_t len = m->pkt_len;
+  if (md.reason != DropReason::None) {
+    countDrop(b, i);
+  } else if (md.action == Action::Transmit && md.path != Path::Local) {
+    ++forwarded_;
+    if (md.logFlow) [[unlikely]]
+      recordAllowed(b, i);
+  }
+  if (tables_ && md.srcZone != kNoZone && md.dstZone != kNoZone && md.path != Path::Local) {
+    const bool fwd = md.reason == DropReason::None;
+    if (runPackets_ == 0 || runFrom_ != md.srcZone || runTo_ != md.dstZone ||
+        runForwarded_ != fwd || runRule_ != md.rule) {
+      flushRun();
+      runFrom_ = md.srcZone;
+      runTo_ = md.dstZone;
+      runForwarded_ = fwd;
+      runRule_ = md.rule;
+    }
+    ++runPackets_;
+    runBytes_ += len;
+  }
+  if (md.action == Action::Transmit) {
+    TxBuffer::Queue& q = tx.port[md.outPort];
+    if (q.count < TxBuffer::kDepth) [[likely]] {
+      q.pkts[q.count++] = m;
+      ++tx_;
+      return;
+    }
+    bump(ctx_.counters.drops[static_cast<int>(DropReason::TxFull)]);
+  }
+  rte_pktmbuf_free(m);
+}
 
 }  // namespace isogate::dataplane

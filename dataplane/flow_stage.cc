@@ -9,15 +9,6 @@ namespace isogate::dataplane {
 
 using namespace wire;
 
-bool tracked(const PacketMeta& md, bool v6) noexcept {
-  if (md.proto == kProtoTcp || md.proto == kProtoUdp) return true;
-  if (md.proto == (v6 ? kProtoIcmpv6 : kProtoIcmp)) {
-    return md.hasIcmp && (v6 ? (md.icmpType == 128 || md.icmpType == 129)
-                             : (md.icmpType == 8 || md.icmpType == 0));
-  }
-  return md.proto != kProtoIcmp && md.proto != kProtoIcmpv6;
-}
-
 bool isEchoReply(const PacketMeta& md, bool v6) noexcept {
   return md.hasIcmp && md.icmpType == (v6 ? 129 : 0);
 }
@@ -60,23 +51,6 @@ void FlowStage::process(Burst& b) noexcept {
     if (b.live(i)) prepare(b, i);
   }
   resolve(b);
-}
-
-void FlowStage::prepare(Burst& b, int i) noexcept {
-  PacketMeta& md = b.meta[i];
-  const bool v6 = b.isV6(i);
-  if (md.frag == FragKind::Later) [[unlikely]] {
-    fragment(b, i);
-    return;
-  }
-  if (!tracked(md, v6)) [[unlikely]] {
-    related(b, i);
-    return;
-  }
-  const uint32_t n = n_++;
-  makeFlowKey(v6, md.proto, md.src, md.dst, md.sport, md.dport, &keys_[n], &srcIsLo_[n]);
-  keyPtr_[n] = &keys_[n];
-  index_[n] = i;
 }
 
 void FlowStage::resolve(Burst& b) noexcept {

@@ -6,13 +6,21 @@
 // left is marked as the first packet of a new flow for the classifier.
 #pragma once
 
+#include "dataplane/wire.h"
 #include "dataplane/worker_context.h"
 
 namespace isogate::dataplane {
 
 // Packets that create / belong to a connection-table entry: TCP, UDP, ICMP
 // echo and other non-ICMP protocols. Other ICMP is judged packet by packet.
-bool tracked(const PacketMeta& md, bool v6) noexcept;
+inline bool tracked(const PacketMeta& md, bool v6) noexcept {
+  if (md.proto == wire::kProtoTcp || md.proto == wire::kProtoUdp) return true;
+  if (md.proto == (v6 ? wire::kProtoIcmpv6 : wire::kProtoIcmp)) {
+    return md.hasIcmp && (v6 ? (md.icmpType == 128 || md.icmpType == 129)
+                             : (md.icmpType == 8 || md.icmpType == 0));
+  }
+  return md.proto != wire::kProtoIcmp && md.proto != wire::kProtoIcmpv6;
+}
 // Whether md is the initiator's packet type for a tracked flow (not a reply-only type).
 bool isEchoReply(const PacketMeta& md, bool v6) noexcept;
 
@@ -28,7 +36,7 @@ class FlowStage {
   }
   // Fragments and untracked packets are decided here; tracked ones get their key built
   // for the burst's one bulk lookup.
-  void prepare(Burst& b, int i) noexcept;
+  void prepare(Burst& b, int i) noexcept;  // inline, below
   // The bulk lookup, then each looked-up packet is matched to its flow or marked new.
   void resolve(Burst& b) noexcept;
   // Packets of the burst left for the classifier (new flows, stateless, re-checks).
@@ -52,5 +60,22 @@ class FlowStage {
 
 // Fills md's cls* fields: the first packet of the flow as the initiator sent it.
 void setInitiatorView(PacketMeta& md, bool v6) noexcept;
+
+inline void FlowStage::prepare(Burst& b, int i) noexcept {
+  PacketMeta& md = b.meta[i];
+  const bool v6 = b.isV6(i);
+  if (md.frag == FragKind::Later) [[unlikely]] {
+    fragment(b, i);
+    return;
+  }
+  if (!tracked(md, v6)) [[unlikely]] {
+    related(b, i);
+    return;
+  }
+  const uint32_t n = n_++;
+  makeFlowKey(v6, md.proto, md.src, md.dst, md.sport, md.dport, &keys_[n], &srcIsLo_[n]);
+  keyPtr_[n] = &keys_[n];
+  index_[n] = i;
+}
 
 }  // namespace isogate::dataplane

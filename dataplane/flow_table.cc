@@ -10,19 +10,6 @@
 
 namespace isogate::dataplane {
 
-void makeFlowKey(bool v6, uint8_t proto, U128 src, U128 dst, uint16_t sport, uint16_t dport,
-                 FlowKey* key, bool* srcIsLo) noexcept {
-  const bool lo = src < dst || (src == dst && sport <= dport);
-  *srcIsLo = lo;
-  wire::addrBytes(key->lo, lo ? src : dst, v6);
-  wire::addrBytes(key->hi, lo ? dst : src, v6);
-  key->portLo = lo ? sport : dport;
-  key->portHi = lo ? dport : sport;
-  key->proto = proto;
-  key->family = v6 ? 6 : 4;
-  key->pad[0] = key->pad[1] = 0;
-}
-
 FlowTable::~FlowTable() {
   if (hash_) rte_hash_free(hash_);
 }

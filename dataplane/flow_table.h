@@ -11,6 +11,7 @@
 #include <string>
 
 #include "dataplane/packet_meta.h"
+#include "dataplane/wire.h"
 
 struct rte_hash;
 
@@ -39,8 +40,19 @@ struct FlowEntry {
 };
 
 // Builds the normalised key of a packet's own 5-tuple; *srcIsLo tells which end the source is.
-void makeFlowKey(bool v6, uint8_t proto, U128 src, U128 dst, uint16_t sport, uint16_t dport,
-                 FlowKey* key, bool* srcIsLo) noexcept;
+// Inline: built for every tracked packet in the worker's per-packet pass.
+inline void makeFlowKey(bool v6, uint8_t proto, U128 src, U128 dst, uint16_t sport,
+                        uint16_t dport, FlowKey* key, bool* srcIsLo) noexcept {
+  const bool lo = src < dst || (src == dst && sport <= dport);
+  *srcIsLo = lo;
+  wire::addrBytes(key->lo, lo ? src : dst, v6);
+  wire::addrBytes(key->hi, lo ? dst : src, v6);
+  key->portLo = lo ? sport : dport;
+  key->portHi = lo ? dport : sport;
+  key->proto = proto;
+  key->family = v6 ? 6 : 4;
+  key->pad[0] = key->pad[1] = 0;
+}
 
 class FlowTable {
  public:

@@ -10,27 +10,6 @@ namespace isogate::dataplane {
 
 using namespace wire;
 
-void finishForward(rte_mbuf* m, bool v6, uint16_t l2Len, const MacAddress& to,
-                   const MacAddress& from) noexcept {
-  uint8_t* ip = rte_pktmbuf_mtod(m, uint8_t*) + l2Len;
-  if (v6) {
-    --ip[7];
-  } else {
-    // RFC 1624: HC' = ~(~HC + ~m + m') for the word holding TTL and protocol.
-    const uint16_t oldWord = rd16(ip + 8);
-    --ip[8];
-    const uint16_t newWord = rd16(ip + 8);
-    uint32_t sum =
-        static_cast<uint16_t>(~rd16(ip + 10)) + static_cast<uint16_t>(~oldWord) + uint32_t{newWord};
-    wr16(ip + 10, static_cast<uint16_t>(~fold(sum)));
-  }
-  if (l2Len != 14) rte_pktmbuf_adj(m, static_cast<uint16_t>(l2Len - 14));  // egress is untagged
-  uint8_t* eth = rte_pktmbuf_mtod(m, uint8_t*);
-  std::memcpy(eth, to.data(), 6);
-  std::memcpy(eth + 6, from.data(), 6);
-  wr16(eth + 12, v6 ? kEtherIpv6 : kEtherIpv4);
-}
-
 void ForwardStage::process(Burst& b) noexcept {
   begin();
   for (int i = 0; i < b.count; ++i) {
@@ -38,7 +17,7 @@ void ForwardStage::process(Burst& b) noexcept {
   }
 }
 
-void ForwardStage::forwardOne(Burst& b, int i) noexcept {
+void ForwardStage::forwardResolving(Burst& b, int i) noexcept {
   if (b.isV6(i)) {
     forward<true>(b, i);
   } else {
@@ -61,17 +40,6 @@ void ForwardStage::forward(Burst& b, int i) noexcept {
   PacketMeta& md = b.meta[i];
   rte_mbuf* m = b.pkts[i];
   const uint8_t* ip = rte_pktmbuf_mtod(m, uint8_t*) + md.l2Len;
-  if (cached_ && cachedV6_ == kV6 && cachedDst_ == md.dst && cachedZone_ == md.dstZone) {
-    if (ip[kV6 ? 7 : 8] <= 1) [[unlikely]] {
-      b.drop(i, DropReason::TtlExpired);
-      return;
-    }
-    finishForward(m, kV6, md.l2Len, cachedMac_, ctx_.topo.mac(cachedHop_.port));
-    md.l2Len = 14;
-    md.action = Action::Transmit;
-    md.outPort = cachedHop_.port;
-    return;
-  }
   NextHop nh;
   if (!ctx_.topo.route<kV6>(md.dst, &nh) || b.tables->portZone(nh.port) != md.dstZone) {
     b.drop(i, DropReason::NoRoute);

@@ -7,7 +7,10 @@
 // releaseHeld() sends it once the neighbour is known or drops it at its deadline.
 #pragma once
 
+#include <cstring>
+
 #include "dataplane/tx_buffer.h"
+#include "dataplane/wire.h"
 #include "dataplane/worker_context.h"
 
 namespace isogate::dataplane {
@@ -15,8 +18,27 @@ namespace isogate::dataplane {
 // The last step of forwarding, shared by the resolved path and held packets:
 // TTL / hop limit decrement (with the IPv4 checksum update), VLAN tags removed,
 // Ethernet header from `from` to `to`. The caller checked the TTL is above 1.
-void finishForward(rte_mbuf* m, bool v6, uint16_t l2Len, const MacAddress& to,
-                   const MacAddress& from) noexcept;
+inline void finishForward(rte_mbuf* m, bool v6, uint16_t l2Len, const MacAddress& to,
+                          const MacAddress& from) noexcept {
+  using namespace wire;
+  uint8_t* ip = rte_pktmbuf_mtod(m, uint8_t*) + l2Len;
+  if (v6) {
+    --ip[7];
+  } else {
+    // RFC 1624: HC' = ~(~HC + ~m + m') for the word holding TTL and protocol.
+    const uint16_t oldWord = rd16(ip + 8);
+    --ip[8];
+    const uint16_t newWord = rd16(ip + 8);
+    uint32_t sum =
+        static_cast<uint16_t>(~rd16(ip + 10)) + static_cast<uint16_t>(~oldWord) + uint32_t{newWord};
+    wr16(ip + 10, static_cast<uint16_t>(~fold(sum)));
+  }
+  if (l2Len != 14) rte_pktmbuf_adj(m, static_cast<uint16_t>(l2Len - 14));  // egress is untagged
+  uint8_t* eth = rte_pktmbuf_mtod(m, uint8_t*);
+  std::memcpy(eth, to.data(), 6);
+  std::memcpy(eth + 6, from.data(), 6);
+  wr16(eth + 12, v6 ? kEtherIpv6 : kEtherIpv4);
+}
 
 class ForwardStage {
  public:
@@ -25,13 +47,31 @@ class ForwardStage {
   // begin() once per burst, then forwardOne() for each live packet (the worker fuses it with
   // the accounting of the same packet).
   void begin() noexcept { cached_ = false; }
-  void forwardOne(Burst& b, int i) noexcept;
+  void forwardOne(Burst& b, int i) noexcept {
+    PacketMeta& md = b.meta[i];
+    const bool v6 = b.isV6(i);
+    if (cached_ && cachedV6_ == v6 && cachedDst_ == md.dst && cachedZone_ == md.dstZone) {
+      rte_mbuf* m = b.pkts[i];
+      if (rte_pktmbuf_mtod(m, const uint8_t*)[md.l2Len + (v6 ? 7 : 8)] <= 1) [[unlikely]] {
+        b.drop(i, DropReason::TtlExpired);
+        return;
+      }
+      finishForward(m, v6, md.l2Len, cachedMac_, ctx_.topo.mac(cachedHop_.port));
+      md.l2Len = 14;
+      md.action = Action::Transmit;
+      md.outPort = cachedHop_.port;
+      return;
+    }
+    forwardResolving(b, i);
+  }
   // Held packets whose neighbour is now known go to tx (stay held while their
   // queue is full); those past their deadline are freed and counted
   // neighbour-unresolved. With tx null only the expired ones are handled.
   void releaseHeld(TxBuffer* tx, uint64_t now) noexcept;
 
  private:
+  // A packet whose destination is not the cached one: route, neighbour, hold queue.
+  void forwardResolving(Burst& b, int i) noexcept;
   template <bool kV6>
   void forward(Burst& b, int i) noexcept;
   template <bool kV6>

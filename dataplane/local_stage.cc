@@ -13,18 +13,7 @@ void LocalStage::process(Burst& b) noexcept {
   }
 }
 
-bool LocalStage::handle(Burst& b, int i) noexcept {
-  const PacketMeta& md = b.meta[i];
-  if (md.l3 == L3Kind::Arp) {
-    arp(b, i);
-    return true;
-  }
-  if (md.l3 == L3Kind::Ipv6 && md.hasIcmp && md.icmpType >= 133 && md.icmpType <= 137) {
-    neighbourDiscovery(b, i);
-    return true;
-  }
-  return false;
-}
+
 
 void LocalStage::arp(Burst& b, int i) noexcept {
   PacketMeta& md = b.meta[i];

@@ -14,7 +14,19 @@ class LocalStage {
   explicit LocalStage(WorkerContext& ctx) : ctx_(ctx) {}
   void process(Burst& b) noexcept;
   // One live packet: true when it was ARP or neighbour discovery and is now decided.
-  bool handle(Burst& b, int i) noexcept;
+  bool handle(Burst& b, int i) noexcept {
+    const PacketMeta& md = b.meta[i];
+    if (md.l3 == L3Kind::Arp) [[unlikely]] {
+      arp(b, i);
+      return true;
+    }
+    if (md.l3 == L3Kind::Ipv6 && md.hasIcmp && md.icmpType >= 133 && md.icmpType <= 137)
+        [[unlikely]] {
+      neighbourDiscovery(b, i);
+      return true;
+    }
+    return false;
+  }
 
  private:
   void arp(Burst& b, int i) noexcept;

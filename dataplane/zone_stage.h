@@ -6,6 +6,9 @@
 // classifier), and answers echo requests to the gateway's own addresses.
 #pragma once
 
+#include "dataplane/address_scope.h"
+#include "dataplane/local_reply.h"
+#include "dataplane/policy_tables.h"
 #include "dataplane/worker_context.h"
 
 namespace isogate::dataplane {
@@ -16,6 +19,7 @@ class ZoneStage {
   void process(Burst& b) noexcept;
   // One live packet (not ARP / neighbour discovery): drops it, answers it, or leaves it live
   // with srcZone / dstZone set.
+  // (Defined below: inlined into the worker's per-packet pass.)
   void judgeOne(Burst& b, int i) noexcept;
 
  private:
@@ -23,5 +27,64 @@ class ZoneStage {
   void judge(Burst& b, int i) noexcept;
   WorkerContext& ctx_;
 };
+
+inline void ZoneStage::judgeOne(Burst& b, int i) noexcept {
+  if (b.meta[i].l3 == L3Kind::Ipv4) {
+    judge<false>(b, i);
+  } else if (b.meta[i].l3 == L3Kind::Ipv6) {
+    judge<true>(b, i);
+  } else {
+    b.drop(i, DropReason::UnsupportedL2);
+  }
+}
+
+template <bool kV6>
+inline void ZoneStage::judge(Burst& b, int i) noexcept {
+  PacketMeta& md = b.meta[i];
+  const PolicyTables& t = *b.tables;
+  if (impossibleSource<kV6>(md.src)) {
+    b.drop(i, DropReason::Malformed);
+    return;
+  }
+  if (!routableUnicast<kV6>(md.dst) || !routableUnicast<kV6>(md.src)) {  // e.g. DHCP, MLD, mDNS
+    b.drop(i, DropReason::ToGateway);
+    return;
+  }
+  md.srcZone = t.zones().lookup<kV6>(md.src);
+  md.dstZone = t.zones().lookup<kV6>(md.dst);
+  const uint16_t portZone = t.portZone(b.inPort);
+  if (md.srcZone != portZone) {
+    const bool breach =
+        md.srcZone != kNoZone && t.pair(portZone, md.srcZone) == policy::PairKind::Physical;
+    b.drop(i, breach ? DropReason::IsolationBreach : DropReason::SpoofedSource);
+    return;
+  }
+  if (md.dstZone == kNoZone) {
+    b.drop(i, DropReason::NoZone);
+    return;
+  }
+  if (t.pair(md.srcZone, md.dstZone) == policy::PairKind::Physical) {
+    b.drop(i, DropReason::PhysicalIsolation);
+    return;
+  }
+  // Traffic to the gateway itself is rare: one check for any own address first, then
+  // whether it is the ingress port's (the only one that answers).
+  if (!ctx_.topo.ownAnywhere<kV6>(md.dst)) [[likely]] return;
+  if (ctx_.topo.ownAddress<kV6>(b.inPort, md.dst)) {
+    const bool echo = md.hasIcmp && md.icmpType == (kV6 ? 128 : 8) && md.frag == FragKind::None &&
+                      (!kV6 || md.l3Len == 40);
+    if (echo) {
+      makeEchoReply<kV6>(b.pkts[i], md, ctx_.topo.mac(b.inPort));
+      md.action = Action::Transmit;
+      md.outPort = b.inPort;
+      md.path = Path::Local;
+      bump(ctx_.counters.answered);
+      return;
+    }
+    b.drop(i, DropReason::ToGateway);
+    return;
+  }
+  b.drop(i, DropReason::ToGateway);
+}
 
 }  // namespace isogate::dataplane
