@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "mgmt/rfc5424.h"
+#include "policy/model.h"
 
 namespace isogate::mgmt {
 namespace {
@@ -264,7 +265,7 @@ std::string ControlService::flows(std::chrono::system_clock::time_point now, ojs
   for (const auto& f : s.flows) {
     ojson j;
     j["family"] = f.family == 6 ? "ipv6" : "ipv4";
-    j["proto"] = flowProtoName(f.proto);
+    j["proto"] = policy::protocolName(f.proto);
     j["src"] = f.src;
     j["sport"] = f.sport;
     j["dst"] = f.dst;

@@ -35,7 +35,4 @@ struct FlowSnapshot {
   std::vector<FlowRecord> flows;
 };
 
-// "tcp", "udp", "icmp", "icmpv6", else the number.
-std::string flowProtoName(uint8_t proto);
-
 }  // namespace isogate::mgmt

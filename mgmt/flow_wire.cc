@@ -129,21 +129,6 @@ bool decodeFlow(const json& o, FlowRecord& f, std::string& err) {
 
 }  // namespace
 
-std::string flowProtoName(uint8_t proto) {
-  switch (proto) {
-    case 6:
-      return "tcp";
-    case 17:
-      return "udp";
-    case 1:
-      return "icmp";
-    case 58:
-      return "icmpv6";
-    default:
-      return std::to_string(proto);
-  }
-}
-
 std::vector<std::string> toWireParts(const FlowSnapshot& s, uint64_t snapshotId) {
   std::vector<std::string> bodies(1);
   const size_t n = s.flows.size() < kMaxSnapshotFlows ? s.flows.size() : kMaxSnapshotFlows;

@@ -5,21 +5,6 @@
 
 namespace isogate::mgmt {
 
-std::string protoName(uint8_t proto) {
-  switch (proto) {
-    case 6:
-      return "tcp";
-    case 17:
-      return "udp";
-    case 1:
-      return "icmp";
-    case 58:
-      return "icmpv6";
-    default:
-      return std::to_string(proto);
-  }
-}
-
 SegmentInspector::SegmentInspector(std::string interface, std::string zone)
     : interface_(std::move(interface)), zone_(std::move(zone)) {}
 
@@ -63,7 +48,7 @@ std::optional<Event> SegmentInspector::inspect(int linkType, const uint8_t* data
   e.set("to_zone", zoneName(f.dstZone));
   e.set("src", policy::toString(f.src));
   e.set("dst", policy::toString(f.dst));
-  e.set("proto", f.kind == "arp" ? std::string("arp") : protoName(f.protocol));
+  e.set("proto", f.kind == "arp" ? std::string("arp") : policy::protocolName(f.protocol));
   if (f.sport >= 0) e.set("sport", std::to_string(f.sport));
   if (f.dport >= 0) e.set("dport", std::to_string(f.dport));
   if (f.icmpType >= 0) e.set("icmp_type", std::to_string(f.icmpType));

@@ -37,6 +37,4 @@ class SegmentInspector {
   std::shared_ptr<const State> state_;
 };
 
-std::string protoName(uint8_t proto);  // "tcp", "udp", "icmp", "icmpv6", else the number
-
 }  // namespace isogate::mgmt
