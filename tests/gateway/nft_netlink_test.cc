@@ -48,7 +48,7 @@ policy::NftBuildOptions withInterfaces() {
 class NftNetlinkE2e : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!isogate::testing::haveNetnsPrivileges()) GTEST_SKIP() << "needs root for network namespaces";
+    ISOGATE_SKIP_UNLESS_ROOT("needs root for network namespaces");
     dir_ = std::string(ISOGATE_BINARY_DIR) + "/tests/nft_netlink_" + std::to_string(getpid());
     std::filesystem::create_directories(dir_);
   }

@@ -16,6 +16,8 @@
 #include <sstream>
 #include <thread>
 
+#include "tests/policy/netns_helpers.h"
+
 namespace isogate::mgmt {
 namespace {
 
@@ -131,7 +133,7 @@ TEST(Privileges, ResolvesNobodyWithItsGroups) {
 }
 
 TEST(Privileges, DropKeepsExactlyTheAskedCapabilities) {
-  if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+  ISOGATE_SKIP_UNLESS_ROOT("needs root to switch users");
   DropTarget t = nobody();
   const CapabilityMask keep = capabilityBit(CAP_NET_ADMIN);
   std::string out = inChild([&] {
@@ -146,7 +148,7 @@ TEST(Privileges, DropKeepsExactlyTheAskedCapabilities) {
 }
 
 TEST(Privileges, DropToNoCapabilities) {
-  if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+  ISOGATE_SKIP_UNLESS_ROOT("needs root to switch users");
   DropTarget t = nobody();
   std::string out = inChild([&] {
     std::string error;
@@ -163,7 +165,7 @@ TEST(Privileges, DropToNoCapabilities) {
 
 // A thread started after limitCapabilityBound follows the uid change and keeps no capability.
 TEST(Privileges, OtherThreadsLoseEverything) {
-  if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+  ISOGATE_SKIP_UNLESS_ROOT("needs root to switch users");
   DropTarget t = nobody();
   const CapabilityMask keep = capabilityBit(CAP_NET_RAW);
   std::string out = inChild([&] {
@@ -190,7 +192,7 @@ TEST(Privileges, OtherThreadsLoseEverything) {
 // Fail closed: a thread that predates the bounding-set limit keeps a full bounding set, and
 // the verification names it.
 TEST(Privileges, ThreadStartedTooEarlyFailsTheDrop) {
-  if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+  ISOGATE_SKIP_UNLESS_ROOT("needs root to switch users");
   DropTarget t = nobody();
   std::string out = inChild([&] {
     std::atomic<long> tid{0};

@@ -86,7 +86,7 @@ TEST(NftText, SmallPolicyMatchesGoldenFile) {
 class NftCheck : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!isogate::testing::haveNetnsPrivileges()) GTEST_SKIP() << "needs root for a network namespace";
+    ISOGATE_SKIP_UNLESS_ROOT("needs root for a network namespace");
   }
   // reallyLoad: load (twice, to prove the script replaces its table) instead of `nft -c`.
   void expectLoads(const std::string& label, const std::string& text, bool reallyLoad = false, bool twice = true) {
