@@ -12,7 +12,10 @@ namespace isogate::mgmt {
 namespace {
 
 using nlohmann::json;
-constexpr uint64_t kMaxTimeMs = 1ull << 53;  // beyond any real clock; keeps ms arithmetic exact
+// The latest time system_clock can hold (its ticks are nanoseconds here: year 2262). 2^53 ms,
+// the old bound, overflowed the conversion (found by the event fuzzer).
+constexpr uint64_t kMaxTimeMs = static_cast<uint64_t>(
+    std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::duration::max()).count());
 
 std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 

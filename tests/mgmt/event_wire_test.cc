@@ -27,6 +27,17 @@ TEST(EventWire, EventRoundTrip) {
   EXPECT_EQ(m.event.message, "spoofed");
 }
 
+// Found by the event fuzzer: a time beyond what system_clock holds overflowed its conversion.
+TEST(EventWire, TimeBeyondTheClockIsRefused) {
+  const std::string d =
+      R"({"v":1,"kind":"event","type":"logical-isolation","time_ms":17956000000001,"count":3,)"
+      R"("fields":[["from_zone","extranet"]],"message":"x"})";
+  WireMessage m;
+  std::string err;
+  EXPECT_FALSE(fromWire(d, m, err));
+  EXPECT_EQ(err, "key 'time_ms': out of range");
+}
+
 TEST(EventWire, StatsRoundTrip) {
   GatewayStats s;
   s.timeMs = 42;
