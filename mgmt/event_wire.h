@@ -4,7 +4,9 @@
 // refused with a reason and the caller counts and drops it.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -15,6 +17,10 @@
 namespace isogate::mgmt {
 
 inline constexpr size_t kMaxWireDatagram = 65536;
+// The latest `time_ms` any datagram may carry: what system_clock can hold (nanosecond ticks:
+// year 2262). The old bound, 2^53 ms, overflowed the conversion (found by the event fuzzer).
+inline constexpr uint64_t kMaxWireTimeMs = static_cast<uint64_t>(
+    std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::duration::max()).count());
 inline constexpr size_t kMaxWireFields = 64;
 inline constexpr size_t kMaxWireValue = 1024;
 inline constexpr size_t kMaxWireMessage = 4096;

@@ -158,6 +158,10 @@ bool decodeFlowsPart(const json& j, FlowSnapshotPart& out, std::string& error) {
       !getUnsigned(j, "snapshot", out.snapshot, error) || !getUnsigned(j, "part", part, error) ||
       !getUnsigned(j, "parts", parts, error) || !getUnsigned(j, "total", out.data.total, error))
     return false;
+  if (out.data.timeMs >= kMaxWireTimeMs) {
+    error = "key 'time_ms': out of range";
+    return false;
+  }
   if (out.data.backend.empty() || !isValidFieldValue(out.data.backend, 32)) {
     error = "key 'backend': empty, too long or has control characters";
     return false;

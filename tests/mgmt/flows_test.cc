@@ -162,6 +162,9 @@ TEST(FlowWire, BadDatagramsAreRefusedWithPreciseErrors) {
       {head + "7]}", "flows[0]: expected an object"},
       {R"({"v":1,"kind":"flows","time_ms":1,"backend":"dpdk","snapshot":3,"part":2,"parts":2,"total":0,"flows":[]})",
        "key 'part': 2 is not below parts (2)"},
+      {R"({"v":1,"kind":"flows","time_ms":17956000000001,"backend":"dpdk","snapshot":3,"part":0,"parts":1,)"
+       R"("total":0,"flows":[]})",
+       "key 'time_ms': out of range"},
       {R"({"v":1,"kind":"flows","time_ms":1,"backend":"dpdk","snapshot":3,"part":0,"parts":0,"total":0,"flows":[]})",
        "key 'parts': expected 1 to 64"},
       {R"({"v":1,"kind":"flows","time_ms":1,"backend":"dpdk","snapshot":3,"part":0,"parts":1,"total":0,"flows":{}})",
