@@ -23,21 +23,43 @@ isogate-mgmtd and a real rsyslogd, all in namespaces the test creates.
              gateway's NFLOG socket (/proc/net/netlink) and the datagram accounting.
           A summary table of the measured numbers is printed at the end.
 
-Usage: test_storm.py --gw GW --mgmtd MGMTD --ctl ISOGATECTL storm [--seconds N] [--procs N]
+  storm-dpdk  the same storm against the DPDK backend (`backend: dpdk`, net_af_packet ports on
+          the gateway namespace's veths, dpdk_topology.py), with the same isogate-mgmtd and
+          rsyslogd. Asserted: 1.-3. as above (the gateway's bound is RSS_BOUND_KIB_DPDK: DPDK's
+          memory is preallocated at start); 4. the counters add up, each stage against the
+          next: the extranet host sent (eth0 TX) exactly what the gateway's AF_PACKET socket on
+          ext0 saw (PACKET_STATISTICS: received + dropped; the PMD's RX ring is the first place
+          a storm is lost, before the data plane sees it); the data plane counted as denied
+          (extranet -> internet deny row and drops[logical-isolation] of `isogatectl stats`)
+          every storm packet the socket did not drop; and every denied packet is either a
+          count isogate-mgmtd took in and rsyslog got, or a reported loss: records that did not
+          fit a worker's event ring (`fault component="event-ring"`, equal to the gateway's
+          events_dropped counter) and events the gateway could not hand to isogate-mgmtd
+          (`component="event-sender"`, in occurrences: the gateway aggregates a flood above
+          2000 events/s before sending). denied == taken in + ring lost + sender lost, exactly.
+
+Usage: test_storm.py --gw GW --mgmtd MGMTD --ctl ISOGATECTL {storm|storm-dpdk} [--seconds N] [--procs N]
+       [--break-accounting]   (self-test: counts one storm packet fewer than were sent; must fail)
 """
 
 import argparse
+import ctypes
 import json
 import os
 import re
+import socket
+import struct
 import subprocess
 import sys
 import time
+
+import yaml
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 import test_kernel_backend as kb  # noqa: E402  (check/FAILURES, Stream, work dir)
+from dpdk_topology import DpdkTopology  # noqa: E402
 from harness import PY, Hosts  # noqa: E402
 from scenarios import HOSTS  # noqa: E402
 from test_faults import rss_kib  # noqa: E402
@@ -66,6 +88,14 @@ RSS_BOUND_KIB = {
     # aggregation (a few hundred messages a second at most); its main queue never fills.
     "rsyslogd": 16 * 1024,
 }
+
+# The same for the DPDK backend: isogate-mgmtd and rsyslogd as above. isogate-gw: the EAL's
+# memory (mbuf pools, rings, flow tables) is allocated and touched at start, before the
+# baseline; what the storm can add is the control thread's: the aggregator it puts a flood
+# through above 2000 events/s (4096 keys with a sample event of ~2 KiB: 8 MiB) and one drain's
+# worth of events in flight. 16 MiB; a per-event leak at the >= 10 000 events/s of a storm
+# exceeds it within seconds.
+RSS_BOUND_KIB_DPDK = dict(RSS_BOUND_KIB, **{"isogate-gw": 16 * 1024})
 
 GENERATOR = r"""
 import random, socket, struct, sys, time
@@ -125,6 +155,7 @@ class Generators:
             p.stdin.flush()
 
     def results(self):
+        """Packets sent, send errors, distinct sources, summed over the processes."""
         sent = errors = sources = 0
         for p in self.procs:
             m = re.match(r"sent (\d+) errors (\d+) sources (\d+)", p.stdout.readline().strip())
@@ -224,6 +255,58 @@ def rss_all(pids):
     return {name: rss_kib(pid) for name, pid in pids.items()}
 
 
+# --- assertions both backends share ----------------------------------------------------------
+
+def check_stream(stream, n1, timeouts):
+    """3. The allowed flow kept echoing through the storm (n1: its echoes when the storm
+    began), was never reset, and still echoes after it."""
+    check(stream.oks() > n1 and not stream.ended(),
+          f"allowed stream kept echoing through the storm, never reset ({stream.oks() - n1} echoes during it,"
+          f" {timeouts} late echoes; last {stream.lines[-2:]})")
+    n = stream.oks()
+    check(stream.wait_oks(n + 10, timeout=10) and not stream.ended(),
+          f"allowed stream still echoes after the storm ({stream.lines[-2:]})")
+
+
+def check_syslog_rate(events, st, window):
+    """2. Bounded syslog rate over `window` seconds of isogate-mgmtd's life; returns the bound."""
+    violations = [e for e in events if e.get("msgid") == "VIOLATION"]
+    faults = [e for e in events if e.get("type") == "fault"]
+    bound = message_bound(st["aggregation"]["max_keys"], window, INTERVAL)
+    check(len(violations) <= bound,
+          f"violation messages in syslog ({len(violations)}) <= the aggregation bound {bound} ((max_keys"
+          f" {st['aggregation']['max_keys']} + 16) * ({window:.0f} s / {INTERVAL} s + 1))")
+    # Loss reports are not aggregated (each matters), so their rate is bounded where they are
+    # made: the gateway reports its first-stage loss (NFLOG, or the DPDK event ring) and
+    # event-sender loss at most once a second each, isogate-mgmtd a syslog loss once per
+    # reconnect; plus the policy events at start. The AUDIT messages are the test's own
+    # `isogatectl stats` polls, not counted.
+    other = len([e for e in events if e.get("msgid") not in ("VIOLATION", "AUDIT")])
+    other_bound = 2 * int(window + 1) + 10
+    check(other <= other_bound, f"non-violation messages ({other}, of which {len(faults)} faults) <= {other_bound}"
+                                f" (two loss reporters at most once a second each over {window:.0f} s, + 10)")
+    return bound
+
+
+def check_memory(rss, pids, bounds, mgmtd):
+    """1. Bounded memory: every sample's growth over the value before the storm."""
+    asan = "libasan" in run("ldd", mgmtd, capture=True)
+    for name in pids:
+        for when in ("~15 s", "end"):
+            grow = rss[when][name] - rss["before"][name]
+            ok = grow <= bounds[name] or asan
+            check(ok, f"{name} RSS at {when}: {rss[when][name]} KiB, +{grow} KiB over {rss['before'][name]}"
+                      f" KiB (bound +{bounds[name]} KiB{'; not applied under ASan' if asan else ''})")
+
+
+def print_summary(summary):
+    print("\nsummary of the storm")
+    width = max((len(k) for k in summary), default=0)
+    for k, v in summary.items():
+        print(f"  {k:<{width}}  {v}")
+    sys.stdout.flush()
+
+
 def case_storm(topo, work, args):
     hosts = Hosts(topo, work).start()
     config = write_config(work, {"control": {"socket": os.path.join(work, "control.sock")},
@@ -263,12 +346,7 @@ def case_storm(topo, work, args):
         gens = None
 
         # 3. The allowed flow through the storm.
-        check(stream.oks() > n1 and not stream.ended(),
-              f"allowed stream kept echoing through the storm, never reset ({stream.oks() - n1} echoes during it,"
-              f" {timeouts} late echoes; last {stream.lines[-2:]})")
-        n = stream.oks()
-        check(stream.wait_oks(n + 10, timeout=10) and not stream.ended(),
-              f"allowed stream still echoes after the storm ({stream.lines[-2:]})")
+        check_stream(stream, n1, timeouts)
 
         # 4. Counters. Wait (on conditions) until isogate-mgmtd has emitted every count it took in
         # and rsyslog has written every message the daemon sent.
@@ -346,27 +424,10 @@ def case_storm(topo, work, args):
         check(syslog_lost == 0, f"no syslog queue loss (lost={syslog_lost})")
 
         # 2. Bounded syslog rate.
-        bound = message_bound(st["aggregation"]["max_keys"], window, INTERVAL)
-        check(len(violations) <= bound,
-              f"violation messages in syslog ({len(violations)}) <= the aggregation bound {bound} ((max_keys"
-              f" {st['aggregation']['max_keys']} + 16) * ({window:.0f} s / {INTERVAL} s + 1))")
-        # Loss reports are not aggregated (each matters), so their rate is bounded where they are
-        # made: the gateway reports NFLOG loss and event-sender loss at most once a second each,
-        # isogate-mgmtd a syslog loss once per reconnect; plus the policy events at start. The
-        # AUDIT messages are the test's own `isogatectl stats` polls, not counted.
-        other = len([e for e in events if e.get("msgid") not in ("VIOLATION", "AUDIT")])
-        other_bound = 2 * int(window + 1) + 10
-        check(other <= other_bound, f"non-violation messages ({other}, of which {len(faults)} faults) <= {other_bound}"
-                                    f" (two loss reporters at most once a second each over {window:.0f} s, + 10)")
+        bound = check_syslog_rate(events, st, window)
 
         # 1. Bounded memory.
-        asan = "libasan" in run("ldd", args.mgmtd, capture=True)
-        for name in pids:
-            for when in ("~15 s", "end"):
-                grow = rss[when][name] - rss["before"][name]
-                ok = grow <= RSS_BOUND_KIB[name] or asan
-                check(ok, f"{name} RSS at {when}: {rss[when][name]} KiB, +{grow} KiB over {rss['before'][name]}"
-                          f" KiB (bound +{RSS_BOUND_KIB[name]} KiB{'; not applied under ASan' if asan else ''})")
+        check_memory(rss, pids, RSS_BOUND_KIB, args.mgmtd)
 
         summary = {
             "storm seconds / generator processes": f"{args.seconds} / {args.procs}",
@@ -398,14 +459,250 @@ def case_storm(topo, work, args):
         gw.stop()
         syslog.stop()
         hosts.stop()
-    print("\nsummary of the storm")
-    width = max((len(k) for k in summary), default=0)
-    for k, v in summary.items():
-        print(f"  {k:<{width}}  {v}")
-    sys.stdout.flush()
+    print_summary(summary)
 
 
-CASES = {"storm": case_storm}
+# --- the DPDK backend -----------------------------------------------------------------------
+
+SOL_PACKET, PACKET_STATISTICS = 263, 6
+SYS_PIDFD_GETFD = 438
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def packet_socket_stats(topo, pid, ifname):
+    """(received, dropped) that the kernel counted on the gateway's AF_PACKET sockets bound to
+    `ifname` (net_af_packet's RX rings) since the previous call: PACKET_STATISTICS resets them
+    when read, and net_af_packet never reads them, so the test owns them. `received` includes
+    the dropped. The sockets are the gateway's own; their descriptors are borrowed with
+    pidfd_getfd(2) (root)."""
+    ifindex = json.loads(topo.sh("gw", "ip", "-j", "link", "show", ifname, capture=True))[0]["ifindex"]
+    lines = topo.sh("gw", "cat", "/proc/net/packet", capture=True).splitlines()
+    head = lines[0].split()
+    inodes = {row["Inode"] for row in (dict(zip(head, line.split())) for line in lines[1:])
+              if row.get("Iface") == str(ifindex)}
+    received = dropped = found = 0
+    pidfd = os.pidfd_open(pid)
+    try:
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            try:
+                m = re.match(r"socket:\[(\d+)\]", os.readlink(f"/proc/{pid}/fd/{fd}"))
+            except OSError:
+                continue
+            if not m or m[1] not in inodes:
+                continue
+            mine = _libc.syscall(SYS_PIDFD_GETFD, pidfd, int(fd), 0)
+            if mine < 0:
+                raise AssertionError(f"pidfd_getfd of the gateway's packet socket: {os.strerror(ctypes.get_errno())}")
+            with socket.socket(fileno=mine) as sock:
+                r, d = struct.unpack("II", sock.getsockopt(SOL_PACKET, PACKET_STATISTICS, 8))
+            received, dropped, found = received + r, dropped + d, found + 1
+    finally:
+        os.close(pidfd)
+    if not found:
+        raise AssertionError(f"no AF_PACKET socket of the gateway (pid {pid}) on {ifname}")
+    return received, dropped
+
+
+def write_dpdk_storm_config(topo, work):
+    """dpdk_topology's gateway config (one worker, af_packet ports) with the events and
+    control sections of the kernel storm (syslog over TCP, the product's 10 s interval)."""
+    doc = yaml.safe_load(topo.gateway_config(policy=os.path.join(work, "policy.yaml")))
+    doc["events"] = {"syslog": [f"tcp://127.0.0.1:{SYSLOG_PORT}"], "aggregate_interval": INTERVAL}
+    doc["control"] = {"socket": os.path.join(work, "control.sock")}
+    path = os.path.join(work, "gateway.yaml")
+    with open(path, "w") as f:
+        yaml.safe_dump(doc, f, sort_keys=False)
+    return path
+
+
+def denied_now(st):
+    """The DPDK data plane's counts of the storm's class in a stats reply: the extranet ->
+    internet default-deny row, and the logical-isolation drop reason."""
+    gw = st.get("gateway") or {}
+    row = sum(r["packets"] for r in gw.get("pairs", []) if (r["from_zone"], r["to_zone"], r["verdict"], r["rule"])
+              == ("extranet", "internet", "deny", ""))
+    return row, gw.get("drops", {}).get("logical-isolation", 0), gw.get("events_dropped", 0)
+
+
+def lost_reported(syslog, component):
+    """Sum of `lost` of the fault messages of one component rsyslog has written so far."""
+    with open(syslog.path, errors="replace") as f:
+        return sum(int(m[1]) for m in re.finditer(r'component="%s"[^\]]*? lost="(\d+)"' % component, f.read()))
+
+
+def case_storm_dpdk(topo, work, args):
+    hosts = Hosts(topo, work).start()
+    config = write_dpdk_storm_config(topo, work)
+    syslog = Rsyslog(topo.gw, work).start()
+    mgmtd = Mgmtd(args.mgmtd, topo.gw, config, work, ["--no-sensors"]).start()
+    t_mgmtd = time.monotonic()
+    gw = SyslogGateway(topo, args.gw, config, work, os.path.join(work, "gw.pid"),
+                       mgmt_socket=mgmtd.events, syslog=syslog)
+    stream, gens = None, None
+    summary = {}
+    try:
+        gw.start(timeout=60.0)  # EAL init on a loaded machine; a bound for a broken run only
+        pids = {"isogate-gw": gw.proc.pid, "isogate-mgmtd": mgmtd.proc.pid, "rsyslogd": syslog.proc.pid}
+        stream = kb.Stream(topo, "extranet", HOSTS["portal"]["v4"], 22)
+        check(stream.wait_oks(10, timeout=20), f"allowed stream extranet->portal:22 established ({stream.lines[-3:]})")
+        n0, t0 = stream.oks(), time.monotonic()
+        time.sleep(5)  # a baseline of the stream's echo rate (printed, not asserted)
+        rate_before = (stream.oks() - n0) / (time.monotonic() - t0)
+
+        def stats():
+            return ctl_stats(args.ctl, mgmtd.control)
+
+        def fresh_stats(after):
+            """A stats reply whose gateway report the daemon received after `after` reports
+            (the gateway sends one every 2 s; the one before may predate the last packets)."""
+            return wait_for(lambda: (lambda st: st if st["intake"]["stats"] > after + 1 and st.get("gateway")
+                                     else None)(stats()), timeout=60, what="a fresh gateway stats report")
+
+        gens = Generators(topo, args.seconds, args.procs, args.sources)
+        base = fresh_stats(stats()["intake"]["stats"])
+        d0, r0, ring0 = denied_now(base)
+        ein0 = base["events_in"].get("logical-isolation", 0)
+        ring_rep0, sender0 = lost_reported(syslog, "event-ring"), lost_reported(syslog, "event-sender")
+        packet_socket_stats(topo, gw.proc.pid, "ext0")  # resets the socket's counters
+        h0 = link_stats(topo, "extranet", "eth0")
+        g0 = link_stats(topo, "gw", "ext0")
+        rss = {"before": rss_all(pids)}
+        n1, t1 = stream.oks(), time.monotonic()
+        gens.go()
+        time.sleep(min(15, args.seconds / 4))
+        rss["~15 s"] = rss_all(pids)
+        sent, errors, sources = gens.results()  # returns when the generators' time is up
+        t2 = time.monotonic()
+        rss["end"] = rss_all(pids)
+        rate_during = (stream.oks() - n1) / (t2 - t1)
+        timeouts = sum(1 for x in stream.lines if x.startswith("timeout"))
+        gens = None
+        if args.break_accounting:
+            sent += 1  # the self-test: a generator that miscounts by one packet must fail the test
+
+        # 3. The allowed flow through the storm.
+        check_stream(stream, n1, timeouts)
+        # The socket's counters once the storm is over (the stream's few segments go on).
+        sock_rx, sock_drops = packet_socket_stats(topo, gw.proc.pid, "ext0")
+        h1 = link_stats(topo, "extranet", "eth0")
+        g1 = link_stats(topo, "gw", "ext0")
+
+        # 4. Counters. Wait (on conditions) for a gateway report taken after the storm, and until
+        # every denied packet is a count isogate-mgmtd took in or a reported loss, the daemon
+        # has nothing left to send, and the ring loss it counted has been reported. The
+        # gateway's own aggregator sends its counts once per interval: poll, do not sleep.
+        after = stats()["intake"]["stats"]
+
+        def settled():
+            st = fresh_stats(after)
+            d, _, ring = denied_now(st)
+            ein = st["events_in"].get("logical-isolation", 0)
+            ring_rep = lost_reported(syslog, "event-ring") - ring_rep0
+            sender = lost_reported(syslog, "event-sender") - sender0
+            done = (ein == st["occurrences_out"].get("logical-isolation", 0) and st["syslog"][0]["queued"] == 0
+                    and ring_rep == ring - ring0 and (ein - ein0) + ring_rep + sender >= d - d0)
+            return st if done else None
+        try:
+            st = wait_for(settled, timeout=INTERVAL * 3 + 60, what="every denied packet counted or reported lost")
+        except AssertionError as e:
+            check(False, str(e))  # the numbers below say what is missing
+            st = stats()
+        sent_msgs = st["syslog"][0]["sent"]
+        wait_for(lambda: sum(1 for _ in open(syslog.path)) >= sent_msgs, timeout=30,
+                 what="rsyslog to write every message isogate-mgmtd sent")
+        window = time.monotonic() - t_mgmtd
+        d1, r1, ring1 = denied_now(st)
+        denied, denied_reason, ring_counted = d1 - d0, r1 - r0, ring1 - ring0
+        taken_in = st["events_in"].get("logical-isolation", 0) - ein0
+        host_tx = h1["tx"]["packets"] - h0["tx"]["packets"]
+        veth_drops = (h1["tx"]["dropped"] - h0["tx"]["dropped"]) + (g1["rx"]["dropped"] - g0["rx"]["dropped"])
+
+        events = syslog.events()
+        storm = [e for e in events if e.get("type") == "logical-isolation"]
+        violations = [e for e in events if e.get("msgid") == "VIOLATION"]
+        faults = [e for e in events if e.get("type") == "fault"]
+        total = sum(int(e.get("count", "0")) for e in storm)
+        wrong = [e for e in storm if e.get("overflow") != "true" and (
+            e.get("from_zone"), e.get("to_zone"), e.get("dst"), e.get("dport")) !=
+            ("extranet", "internet", HOSTS["internet"]["v4"], str(DENIED_PORT))]
+        ring_faults = [e for e in faults if e.get("component") == "event-ring"]
+        ring_lost = sum(int(e.get("lost", "0")) for e in ring_faults) - ring_rep0
+        sender_lost = sum(int(e.get("lost", "0")) for e in faults if e.get("component") == "event-sender") - sender0
+        syslog_lost = sum(int(e.get("lost", "0")) for e in faults if e.get("component") == "syslog")
+        overflowed = sum(int(e.get("count", "0")) for e in storm if e.get("overflow") == "true")
+        other_tx = host_tx - sent  # the extranet host's other frames: the stream's, ARP
+
+        check(errors == 0, f"the generators' sends all succeeded ({errors} errors)")
+        check(veth_drops == 0, f"veth dropped none of the extranet host's frames ({veth_drops})")
+        # The first stage: every frame the extranet host sent reached the gateway's socket on
+        # ext0 (which counts what it received, dropped included).
+        check(sock_rx == host_tx, f"the gateway's AF_PACKET socket on ext0 saw ({sock_rx}) every frame the"
+                                  f" extranet host sent ({host_tx}: {sent} storm + {other_tx} other)")
+        # The data plane: every storm packet the socket did not drop was counted as denied.
+        # The socket may also have dropped a few of the host's other frames, never more than
+        # there were.
+        missed = sent - denied
+        check(0 <= missed <= sock_drops <= missed + other_tx,
+              f"storm packets sent ({sent}) - counted denied by the data plane ({denied}) = {missed} <= dropped"
+              f" by the socket ({sock_drops}) <= {missed} + the host's {other_tx} other frames")
+        check(denied_reason == denied, f"drops[logical-isolation] ({denied_reason}) == the extranet -> internet"
+                                       f" deny row ({denied})")
+        check(not wrong, f"every keyed storm message names extranet -> internet {HOSTS['internet']['v4']}:"
+                         f"{DENIED_PORT} ({wrong[:2]})")
+        check(0 < total and st["events_in"].get("logical-isolation", 0) == total,
+              f"rsyslog got every count isogate-mgmtd took in ({total} of"
+              f" {st['events_in'].get('logical-isolation', 0)})")
+        check(ring_lost == ring_counted,
+              f"event-ring loss reported (lost={ring_lost} in {len(ring_faults)} messages) == the gateway's"
+              f" events_dropped counter ({ring_counted})")
+        check(denied == taken_in + ring_lost + sender_lost,
+              f"denied ({denied}) == taken in by isogate-mgmtd ({taken_in}) + event-ring lost ({ring_lost}) +"
+              f" gateway -> mgmtd lost ({sender_lost}) (difference {denied - taken_in - ring_lost - sender_lost})")
+        check(syslog_lost == 0, f"no syslog queue loss (lost={syslog_lost})")
+
+        # 2. Bounded syslog rate.
+        bound = check_syslog_rate(events, st, window)
+
+        # 1. Bounded memory.
+        check_memory(rss, pids, RSS_BOUND_KIB_DPDK, args.mgmtd)
+
+        summary = {
+            "storm seconds / generator processes": f"{args.seconds} / {args.procs}",
+            "distinct sources": sources,
+            "packets sent": sent,
+            "send rate (pps)": f"{sent / (t2 - t1):.0f}",
+            "extranet host frames sent (storm + other)": f"{host_tx} ({sent} + {other_tx})",
+            "gateway ext0 AF_PACKET socket: received / dropped": f"{sock_rx} / {sock_drops}",
+            "data plane denied (extranet -> internet deny row)": denied,
+            "data plane drops[logical-isolation]": denied_reason,
+            "event-ring lost (events_dropped / reported, messages)":
+                f"{ring_counted} / {ring_lost}, {len(ring_faults)}",
+            "gateway -> mgmtd lost (reported, occurrences)": sender_lost,
+            "mgmtd events in (logical-isolation)": taken_in,
+            "syslog messages (all / violation / fault)": f"{len(events)} / {len(violations)} / {len(faults)}",
+            "syslog message bound": bound,
+            "syslog violation messages/s over the window": f"{len(violations) / window:.0f} ({window:.0f} s)",
+            "sum of counts (logical-isolation)": total,
+            "of which overflow buckets": overflowed,
+            "syslog queue lost (reported)": syslog_lost,
+            "stream echoes/s before / during": f"{rate_before:.1f} / {rate_during:.1f} ({timeouts} late)",
+        }
+        for name in pids:
+            summary[f"RSS {name} KiB (before / 15 s / end)"] = \
+                f"{rss['before'][name]} / {rss['~15 s'][name]} / {rss['end'][name]}"
+    finally:
+        if gens:
+            gens.kill()
+        if stream:
+            stream.stop()
+        gw.stop()
+        mgmtd.stop()
+        syslog.stop()
+        hosts.stop()
+    print_summary(summary)
+
+
+CASES = {"storm": case_storm, "storm-dpdk": case_storm_dpdk}
 
 
 def main():
@@ -416,12 +713,15 @@ def main():
     ap.add_argument("--seconds", type=float, default=60)
     ap.add_argument("--procs", type=int, default=2)
     ap.add_argument("--sources", type=int, default=60000)
+    ap.add_argument("--break-accounting", action="store_true",
+                    help="self-test of storm-dpdk: count one packet more than the generators sent")
     ap.add_argument("case", choices=sorted(CASES))
     args = ap.parse_args()
     for k in ("gw", "mgmtd", "ctl"):
         setattr(args, k, os.path.abspath(getattr(args, k)))
     work = kb.setup_workdir()
-    with Topology("st" + args.case[:3]) as topo:
+    topology = DpdkTopology("sdpk") if args.case == "storm-dpdk" else Topology("st" + args.case[:3])
+    with topology as topo:
         try:
             CASES[args.case](topo, work, args)
         except AssertionError as e:
