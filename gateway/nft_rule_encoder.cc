@@ -251,10 +251,25 @@ void RuleEncoder::match(const policy::NftMatch& m) {
 
 void RuleEncoder::encode(const policy::NftRule& rule) {
   for (const auto& m : rule.matches) match(m);
+  if (rule.ctCountOver) {  // nft: `ct count over N` = connlimit count N flags 1 (inverted)
+    nftnl_expr* e = newExpr("connlimit");
+    nftnl_expr_set_u32(e, NFTNL_EXPR_CONNLIMIT_COUNT, *rule.ctCountOver);
+    nftnl_expr_set_u32(e, NFTNL_EXPR_CONNLIMIT_FLAGS, NFT_CONNLIMIT_F_INV);
+    nftnl_rule_add_expr(rule_, e);
+  }
   if (!rule.counter.empty()) {
     nftnl_expr* e = newExpr("objref");
     nftnl_expr_set_u32(e, NFTNL_EXPR_OBJREF_IMM_TYPE, NFT_OBJECT_COUNTER);
     nftnl_expr_set_str(e, NFTNL_EXPR_OBJREF_IMM_NAME, rule.counter.c_str());
+    nftnl_rule_add_expr(rule_, e);
+  }
+  if (rule.limit) {  // nft: `limit rate R/second burst B packets`
+    nftnl_expr* e = newExpr("limit");
+    nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_RATE, rule.limit->perSecond);
+    nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_UNIT, 1);  // seconds
+    nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_BURST, rule.limit->burst);
+    nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_TYPE, NFT_LIMIT_PKTS);
+    nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_FLAGS, 0);
     nftnl_rule_add_expr(rule_, e);
   }
   if (rule.log) {

@@ -1,6 +1,6 @@
 // Lowers one rule of the nftables model to kernel expressions (meta, payload,
-// cmp, bitwise, range, lookup, ct, byteorder, objref, log, immediate) exactly
-// as nft 1.0.6 lowers the text emitter's spelling of the same rule.
+// cmp, bitwise, range, lookup, ct, byteorder, connlimit, objref, limit, log,
+// immediate) exactly as nft 1.0.6 lowers the text emitter's spelling of the same rule.
 #pragma once
 
 #include <array>

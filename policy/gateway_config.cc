@@ -131,7 +131,7 @@ class GatewayLoader {
     }
     const Fields f = r_.fields(root,
                                {"version", "name", "policy", "backend", "interfaces", "routes",
-                                "dpdk", "events", "metrics", "control"},
+                                "dpdk", "events", "metrics", "control", "flows"},
                                {"version", "name", "policy", "backend", "interfaces"}, "");
     if (const auto* n = f.get("name")) loadName(*n);
     if (const auto* p = f.get("policy")) loadPolicyPath(*p);
@@ -146,6 +146,7 @@ class GatewayLoader {
     if (const auto* e = f.get("events")) loadEvents(*e);
     if (const auto* m = f.get("metrics")) loadMetrics(*m);
     if (const auto* co = f.get("control")) loadControl(*co);
+    if (const auto* fl = f.get("flows")) loadFlows(*fl);
   }
 
  private:
@@ -440,6 +441,18 @@ class GatewayLoader {
         if (const auto* a = rf.get("admin")) loadRole(*a, c_.control.admins);
         if (const auto* o = rf.get("officer")) loadRole(*o, c_.control.officers);
         if (const auto* au = rf.get("auditor")) loadRole(*au, c_.control.auditors);
+      }
+    }
+  }
+
+  void loadFlows(const yaml::Entry& e) {
+    const yaml::Node* map = r_.mapping(e);
+    if (!map) return;
+    const Fields f = r_.fields(*map, {"max"}, {"max"}, "'flows'");
+    if (const auto* m = f.get("max")) {
+      if (const auto v = r_.integer(*m, 1, kMaxFlowLimit)) {
+        c_.flows.max = static_cast<uint32_t>(*v);
+        c_.flows.where = r_.at(m->value);
       }
     }
   }

@@ -76,6 +76,16 @@ struct ControlConfig {
   std::vector<std::string> admins, officers, auditors;  // user or group names
 };
 
+// The connection limit (`flows: {max: N}`): at most N flows the policy admits are tracked at
+// once; a new flow beyond that is refused (dropped, counted as `flow-table-full`, reported
+// as a `fault`) while established flows keep working. Absent = the backend's own table size
+// (nftables: the kernel's nf_conntrack_max; dpdk: 262144 entries per worker).
+struct FlowsConfig {
+  uint32_t max = 0;  // 0 = not configured
+  Location where;    // the `max` value
+};
+inline constexpr uint32_t kMaxFlowLimit = 1u << 26;  // the largest `flows.max` accepted
+
 struct GatewayConfig {
   std::string file;  // as given
   int version = 0;
@@ -90,6 +100,7 @@ struct GatewayConfig {
   EventsConfig events;
   MetricsEndpoint metrics;
   ControlConfig control;
+  FlowsConfig flows;
 
   const GatewayInterface* findInterface(const std::string& name) const;
 };

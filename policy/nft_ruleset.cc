@@ -222,6 +222,7 @@ class Builder {
     for (uint16_t a = 0; a < p_.zones.size(); ++a)
       for (uint16_t b = 0; b < p_.zones.size(); ++b) addPairChain(a, b);
     for (auto& part : parts_) rs_.chains.push_back(std::move(part));
+    addFlowLimit();
     return std::move(rs_);
   }
 
@@ -247,6 +248,45 @@ class Builder {
       for (uint16_t b = 0; b < p_.zones.size(); ++b) rs_.counters.push_back({pairName(a, b)});
     for (const char* c : {"spoofed_source", "isolation_breach", "malformed", "monitor_drop", "unzoned"})
       rs_.counters.push_back({c});
+    if (o_.flowLimit) rs_.counters.push_back({kNftFlowTableFullCounter});
+  }
+
+  // What admits a new flow: `accept`, or with a flow limit the admission chain. Every allow
+  // rule and the intra-zone allow share that one chain, because the kernel keeps one count
+  // per `ct count` expression: a count in each allow rule would limit each rule apart.
+  NftVerdict admit() const { return o_.flowLimit ? jumpTo(kNftFlowAdmitChain) : accept(); }
+
+  // flow_admit:  ct count over N counter name "flow_table_full" jump flow_refuse ; accept
+  // flow_refuse: limit rate 1/second burst 5 packets log group 7 "isogate:fault:..." ; drop
+  // Reached only by first packets of flows an allow rule matched: denied packets never
+  // count (they end in their own log-drop), established ones never get here (accepted by
+  // conntrack first). A refused flow's connection is never confirmed (its packet is
+  // dropped), so the kernel forgets it at the count's next clean-up: it uses no budget.
+  void addFlowLimit() {
+    if (!o_.flowLimit) return;
+    NftChain admitChain{kNftFlowAdmitChain, std::nullopt, {}};
+    NftRule over;
+    over.ctCountOver = o_.flowLimit;
+    over.counter = kNftFlowTableFullCounter;
+    over.verdict = jumpTo(kNftFlowRefuseChain);
+    over.comment = "flow limit " + std::to_string(o_.flowLimit) + " reached";
+    admitChain.rules.push_back(std::move(over));
+    NftRule in;
+    in.verdict = accept();
+    in.comment = "new flow admitted";
+    admitChain.rules.push_back(std::move(in));
+    rs_.chains.push_back(std::move(admitChain));
+    NftChain refuse{kNftFlowRefuseChain, std::nullopt, {}};
+    NftRule report;
+    report.limit = NftLimit{kNftFlowRefuseLogPerSecond, kNftFlowRefuseLogBurst};
+    report.log = NftLog{kNflogFault, nftLogPrefix("fault", -1, "flow-table-full")};
+    report.comment = "report refusals at a bounded rate";
+    refuse.rules.push_back(std::move(report));
+    NftRule dropIt;
+    dropIt.verdict = drop();
+    dropIt.comment = "new flow refused: flow limit";
+    refuse.rules.push_back(std::move(dropIt));
+    rs_.chains.push_back(std::move(refuse));
   }
 
   void addSets() {
@@ -454,7 +494,7 @@ class Builder {
     if (a == b && p_.zones[a].intraZoneAllow) {
       NftRule r;
       r.matches = {ctState(kCtNew)};
-      r.verdict = accept();
+      r.verdict = admit();
       r.comment = "intra_zone: allow";
       c.rules.push_back(std::move(r));
     }
@@ -526,7 +566,7 @@ class Builder {
     nr.counter = nftRuleCounterName(r);
     if (r.action == Action::Allow) {
       if (r.log) nr.log = NftLog{kNflogFlowAllowed, nftLogPrefix("flow-allowed", static_cast<int>(r.id), r.name)};
-      nr.verdict = accept();
+      nr.verdict = admit();
     } else {
       nr.log = NftLog{kNflogLogicalIsolation, nftLogPrefix("logical-isolation", static_cast<int>(r.id), r.name)};
       nr.verdict = drop();

@@ -24,6 +24,17 @@ inline constexpr uint16_t kNflogLogicalIsolation = 3;
 inline constexpr uint16_t kNflogSpoofedSource = 4;
 inline constexpr uint16_t kNflogMalformed = 5;
 inline constexpr uint16_t kNflogFlowAllowed = 6;
+// `fault` (SPEC §4): a new flow the policy admits refused because the flow limit
+// (NftBuildOptions::flowLimit, gateway config `flows.max`) is reached. Rate-limited.
+inline constexpr uint16_t kNflogFault = 7;
+// The flow limit's chains and counter (present only when a limit is configured).
+inline constexpr const char* kNftFlowAdmitChain = "flow_admit";
+inline constexpr const char* kNftFlowRefuseChain = "flow_refuse";
+inline constexpr const char* kNftFlowTableFullCounter = "flow_table_full";
+// Refusals logged (and so reported as `fault` events): at most this many a second after a
+// burst of kNftFlowRefuseLogBurst; the counter counts every one.
+inline constexpr uint32_t kNftFlowRefuseLogPerSecond = 1;
+inline constexpr uint32_t kNftFlowRefuseLogBurst = 5;
 inline constexpr size_t kNftLogPrefixMax = 127;  // kernel NF_LOG_PREFIXLEN - 1
 // A pair chain longer than this is cut into parts `<chain>__1`, `__2`, ...
 // jumped to in order (why: nft_ruleset.cc, addRulesInParts).
@@ -87,6 +98,13 @@ struct NftLog {
   friend bool operator==(const NftLog&, const NftLog&) = default;
 };
 
+// `limit rate <perSecond>/second burst <burst> packets`: matches while under the rate.
+struct NftLimit {
+  uint32_t perSecond = 1;
+  uint32_t burst = 5;
+  friend bool operator==(const NftLimit&, const NftLimit&) = default;
+};
+
 // A verdict-map dispatch statement: `<field> vmap @<map>`.
 struct NftVmap {
   NftField field = NftField::Saddr4;
@@ -94,10 +112,16 @@ struct NftVmap {
   friend bool operator==(const NftVmap&, const NftVmap&) = default;
 };
 
-// matches, then statements in this order: named counter, log, vmap or verdict.
+// matches, then `ct count over N`, then statements in this order: named counter, limit,
+// log, vmap or verdict.
 struct NftRule {
   std::vector<NftMatch> matches;
+  // `ct count over N` (kernel connlimit, inverted): adds the packet's connection to this
+  // rule's own count and matches while more than N connections are counted. After every
+  // other match, so only packets that matched the rest are counted.
+  std::optional<uint32_t> ctCountOver;
   std::string counter;  // named counter object, empty = none
+  std::optional<NftLimit> limit;
   std::optional<NftLog> log;
   std::optional<NftVmap> vmap;
   NftVerdict verdict;
@@ -172,6 +196,11 @@ struct NftBuildOptions {
   // time. A change of offset (DST) needs a re-render: see the design notes.
   int utcOffsetMinutes = 0;     // local = UTC + this
   int kernelTzMinutesWest = 0;  // the kernel's sys_tz.tz_minuteswest
+  // At most this many flows the policy admits at once (gateway config `flows.max`); 0 = no
+  // limit of isogate's own. Every allow verdict for a new flow becomes `jump flow_admit`,
+  // which counts the flow (`ct count over N`) and refuses it past the limit: see
+  // docs/design-nftables.md, "Flow limit".
+  uint32_t flowLimit = 0;
 };
 
 // Options with the offsets of this host now (localtime, gettimeofday's tz).

@@ -141,7 +141,12 @@ std::string renderNftRule(const NftRule& r) {
     s += part;
   };
   for (const auto& m : r.matches) add(renderNftMatch(m));
+  if (r.ctCountOver) add("ct count over " + std::to_string(*r.ctCountOver));
   if (!r.counter.empty()) add("counter name " + quoted(r.counter));
+  if (r.limit) {
+    add("limit rate " + std::to_string(r.limit->perSecond) + "/second burst " + std::to_string(r.limit->burst) +
+        " packets");
+  }
   if (r.log) add("log prefix " + quoted(r.log->prefix) + " group " + std::to_string(r.log->group));
   if (r.vmap) add(std::string(fieldText(r.vmap->field)) + " vmap @" + r.vmap->map);
   add(verdictText(r.verdict));
