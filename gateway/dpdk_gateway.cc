@@ -32,6 +32,11 @@ constexpr size_t kExamplesPerType = 2;
 // management daemon aggregates for syslog); above that a flood is summed per key by the
 // aggregator, one message per interval with its count, so the event path keeps up.
 constexpr uint64_t kDirectEventsPerSecond = 2000;
+// Records are turned into events a chunk at a time: in a storm the rings refill as fast as
+// they are read, and a whole pass held as events at once (up to kRecordsPerPass, ~1 KiB
+// each with their strings) would cost tens of MiB of heap the allocator keeps.
+constexpr size_t kRecordsPerChunk = 256;
+constexpr size_t kRecordsPerPass = 1 << 16;
 
 mgmt::Event fault(const std::string& what) {
   mgmt::Event e;
@@ -68,17 +73,40 @@ class ControlLoop {
   // Records -> events -> aggregator -> output.
   void drain() {
     std::vector<mgmt::Event> in, out;
-    backend_.drainRecords(in, 1 << 16);
-    const auto now = std::chrono::steady_clock::now();
-    for (auto& e : in) {
-      if (!mgmt::isViolation(e.type) || directThisSecond_ < kDirectEventsPerSecond) {
-        ++directThisSecond_;
-        emit(e);
-      } else {
-        aggregator_.offer(std::move(e), now, out);
+    in.reserve(kRecordsPerChunk);
+    for (size_t pass = 0; pass < kRecordsPerPass;) {
+      in.clear();
+      out.clear();
+      const size_t n = backend_.drainRecords(in, kRecordsPerChunk);
+      const auto now = std::chrono::steady_clock::now();
+      for (auto& e : in) {
+        if (!mgmt::isViolation(e.type) || directThisSecond_ < kDirectEventsPerSecond) {
+          ++directThisSecond_;
+          emit(e);
+        } else {
+          aggregator_.offer(std::move(e), now, out);
+        }
       }
+      for (const auto& e : out) emit(e);
+      pass += n;
+      if (n < kRecordsPerChunk) break;
     }
-    for (const auto& e : out) emit(e);
+  }
+
+  // Records a worker could not queue (its event ring was full): the packets were dropped and
+  // counted, only their events are missing. Counted as reported only once isogate-mgmtd took
+  // the report: in a storm its queue is full most of the time, and a lost report would hide
+  // the loss it reports (and be counted by the sender as one event, not as what it reported).
+  void reportRingLoss() {
+    const uint64_t lost = backend_.dataplane().totals().eventsLost;
+    if (lost == lostReported_) return;
+    mgmt::Event f = fault(std::to_string(lost - lostReported_) +
+                          " violation records lost: the event ring of a worker was full");
+    f.set("component", "event-ring");
+    f.set("lost", std::to_string(lost - lostReported_));
+    if (!events_.emitReport(f)) return;  // repeated with the then total on the next tick
+    lostReported_ = lost;
+    ++emitted_;
   }
 
   // About once a second: aggregated counts, schedules, lost records.
@@ -89,13 +117,8 @@ class ControlLoop {
     for (const auto& e : out) emit(e);
     backend_.tick();
     stats_.tick(backend_, events_);
-    const uint64_t lost = backend_.dataplane().totals().eventsLost;
-    if (lost != lostReported_) {
-      mgmt::Event f = fault("violation records lost: the event ring of a worker was full");
-      f.set("lost", std::to_string(lost - lostReported_));
-      lostReported_ = lost;
-      emit(f);
-    }
+    reportRingLoss();
+    events_.tick();  // the sender's pending loss report, even when no event follows a burst
   }
 
   // `isogatectl flows`: every few seconds ask the workers for their tables, send the

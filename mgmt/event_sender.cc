@@ -22,18 +22,18 @@ EventSender::~EventSender() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-bool EventSender::sendRaw(const std::string& datagram, bool countDrop) {
+bool EventSender::sendRaw(const std::string& datagram, uint64_t lostIfRefused) {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   if (fd_ < 0 || path_.size() >= sizeof(addr.sun_path)) {
-    dropped_.fetch_add(1);
+    dropped_.fetch_add(lostIfRefused);
     return false;
   }
   std::memcpy(addr.sun_path, path_.c_str(), path_.size() + 1);
   ssize_t n = ::sendto(fd_, datagram.data(), datagram.size(), MSG_DONTWAIT | MSG_NOSIGNAL,
                        reinterpret_cast<const sockaddr*>(&addr), sizeof(addr));
   if (n != static_cast<ssize_t>(datagram.size())) {
-    if (countDrop) dropped_.fetch_add(1);
+    dropped_.fetch_add(lostIfRefused);
     return false;
   }
   sent_.fetch_add(1);
@@ -59,17 +59,18 @@ void EventSender::reportDrops() {
   f.message = std::to_string(dropped - reported) +
               " events lost between the gateway and isogate-mgmtd (daemon down or queue full)";
   // A report that does not fit is not itself counted as a lost event: it is repeated.
-  if (!sendRaw(toWire(f), /*countDrop=*/false)) reported_.fetch_sub(dropped - reported);
+  if (!sendRaw(toWire(f), /*lostIfRefused=*/0)) reported_.fetch_sub(dropped - reported);
 }
 
 bool EventSender::send(const Event& e) {
-  if (!sendRaw(toWire(e))) return false;
+  // An aggregated event carries the occurrences it stands for; losing it loses them all.
+  if (!sendRaw(toWire(e), e.count > 1 ? e.count : 1)) return false;
   reportDrops();
   return true;
 }
 
 bool EventSender::trySend(const Event& e) {
-  if (!sendRaw(toWire(e), /*countDrop=*/false)) return false;
+  if (!sendRaw(toWire(e), /*lostIfRefused=*/0)) return false;
   reportDrops();
   return true;
 }
@@ -77,14 +78,14 @@ bool EventSender::trySend(const Event& e) {
 bool EventSender::sendFlows(const FlowSnapshot& s) {
   const uint64_t id = ++flowSnapshots_;
   for (const auto& part : toWireParts(s, id))
-    if (!sendRaw(part, /*countDrop=*/false)) return false;
+    if (!sendRaw(part, /*lostIfRefused=*/0)) return false;
   return true;
 }
 
 bool EventSender::sendStats(const GatewayStats& s) {
   // A snapshot is state, not an event: one that does not fit is replaced by the next one
   // and is not counted as a lost event.
-  if (!sendRaw(toWire(s), /*countDrop=*/false)) return false;
+  if (!sendRaw(toWire(s), /*lostIfRefused=*/0)) return false;
   reportDrops();
   return true;
 }

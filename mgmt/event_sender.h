@@ -23,7 +23,9 @@ class EventSender {
   EventSender(const EventSender&) = delete;
   EventSender& operator=(const EventSender&) = delete;
 
-  // Thread-safe; never blocks. false when the datagram was dropped.
+  // Thread-safe; never blocks. false when the datagram was dropped. A dropped event counts
+  // as its `count` occurrences (an aggregated violation stands for that many), so `lost`
+  // in the loss report is what is missing downstream, whatever the gateway aggregated.
   bool send(const Event& e);
   bool sendStats(const GatewayStats& s);
   // Every part of a flow snapshot; false when one was dropped (the next period sends a new
@@ -43,7 +45,8 @@ class EventSender {
   const std::string& path() const { return path_; }
 
  private:
-  bool sendRaw(const std::string& datagram, bool countDrop = true);
+  // `lostIfRefused`: what a refused datagram adds to dropped() (0: not counted).
+  bool sendRaw(const std::string& datagram, uint64_t lostIfRefused);
   void reportDrops();
 
   std::string path_;
