@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "dataplane/drop_reason.h"
 #include "gateway/dpdk_eal.h"
 #include "gateway/dpdk_events.h"
 #include "gateway/stats_report.h"
@@ -66,6 +67,22 @@ bool DpdkBackend::start(std::string& error) {
   for (const auto& r : config_.routes) dc.routes.push_back({r.to.value, r.via.value});
   dc.workers = workers;
   dc.flowCapacity = options_.flowCapacity;
+  if (config_.flows.max) {
+    // Each worker owns its table (no locks between lcores), so the limit is split evenly:
+    // max / workers each, the remainder unused. Flows reach a worker by RSS hash, so one
+    // worker's table can fill while another has room (docs/dpdk-backend.md).
+    if (config_.flows.max < workers) {
+      error = "flows.max " + std::to_string(config_.flows.max) + " is less than the " + std::to_string(workers) +
+              " worker lcores: each worker's flow table needs room for one flow at least";
+      return false;
+    }
+    dc.flowCapacity = config_.flows.max / workers;
+    if (config_.flows.max % workers) {
+      std::fprintf(stderr, "isogate-gw: flows.max %u over %u workers: %u flows each, %u in all\n",
+                   config_.flows.max, workers, dc.flowCapacity, dc.flowCapacity * workers);
+    }
+  }
+  flowLimit_ = static_cast<uint64_t>(dc.flowCapacity) * workers;
   dataplane_ = dataplane::Dataplane::create(dc, &error);
   if (!dataplane_) {
     error = "data plane: " + error;
@@ -175,7 +192,30 @@ size_t DpdkBackend::drainRecords(std::vector<mgmt::Event>& out, size_t max) {
       if (n < 64 || total >= max) break;
     }
   }
+  reportTableFull(out);
   return total;
+}
+
+void DpdkBackend::reportTableFull(std::vector<mgmt::Event>& out) {
+  // At most once a second (the workers count every refusal; this only reads the sum), so a
+  // flood of refused flows costs one event a second, and the data path never waits for it.
+  const uint64_t now = rte_rdtsc();
+  if (now - tableFullCheckedTsc_ < rte_get_tsc_hz()) return;
+  tableFullCheckedTsc_ = now;
+  const uint64_t refused =
+      dataplane_->totals().drops[static_cast<int>(dataplane::DropReason::FlowTableFull)];
+  if (refused == tableFullReported_) return;
+  mgmt::Event f;
+  f.type = mgmt::EventType::Fault;
+  f.set("backend", "dpdk");
+  f.set("component", "flow-table");
+  f.set("reason", "flow-table-full");
+  f.set("refused", std::to_string(refused - tableFullReported_));
+  f.set("max", std::to_string(flowLimit_));
+  f.message = std::to_string(refused - tableFullReported_) + " new flows refused: the flow table is full (" +
+              std::to_string(flowLimit_) + " flows)";
+  tableFullReported_ = refused;
+  out.push_back(std::move(f));
 }
 
 uint64_t DpdkBackend::lastRxTsc() const {

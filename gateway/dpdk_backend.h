@@ -24,6 +24,7 @@ struct DpdkBackendOptions {
   // Replay mode: one worker, packets taken across ports in capture-timestamp order.
   bool ordered = false;
   uint32_t flowCapacity = 262144;  // connection table entries per worker
+  // (the gateway config's `flows.max`, when set, replaces it: split evenly over the workers)
 };
 
 class DpdkBackend : public Backend {
@@ -48,8 +49,12 @@ class DpdkBackend : public Backend {
   // stopWorkers(), then closes the ports (pcap output files are complete afterwards).
   void shutdown();
 
-  // Moves the workers' pending violation records into events (at most `max`).
+  // Moves the workers' pending violation records into events (at most `max`). Also, at most
+  // once a second, a `fault` (component="flow-table") when new flows were refused because a
+  // worker's flow table was full (drop reason flow-table-full), with how many since the last.
   size_t drainRecords(std::vector<mgmt::Event>& out, size_t max);
+  // Flows the workers' tables hold at most, all together.
+  uint64_t flowLimit() const { return flowLimit_; }
   // Records by mgmt::EventType value, counted as drained.
   const std::vector<uint64_t>& recordsByType() const { return recordsByType_; }
 
@@ -63,6 +68,8 @@ class DpdkBackend : public Backend {
   uint64_t txRefused() const;
 
  private:
+  void reportTableFull(std::vector<mgmt::Event>& out);
+
   policy::GatewayConfig config_;
   DpdkBackendOptions options_;
   std::vector<PortSpec> specs_;
@@ -76,6 +83,9 @@ class DpdkBackend : public Backend {
   bool ealReady_ = false;
   int lastMinute_ = -1;
   std::vector<uint64_t> recordsByType_;
+  uint64_t flowLimit_ = 0;
+  uint64_t tableFullReported_ = 0;  // flow-table-full drops already reported as a fault
+  uint64_t tableFullCheckedTsc_ = 0;
 };
 
 }  // namespace isogate::gateway

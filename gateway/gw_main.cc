@@ -267,6 +267,7 @@ int main(int argc, char** argv) {
   }
   auto sink = gateway::makeKernelRulesetSink();
   gateway::NftBackend backend(*sink, local);
+  backend.setFlowLimit(config.flows.max);
   gateway::PolicyLoader loader(backend, events, config.policyPath, interfaces, &config);
   gateway::NflogReader nflog([&](const gateway::LogTag& tag, const gateway::PacketSummary& pkt, const std::string& in) {
     auto running = loader.current();  // names from the policy that is in force
@@ -291,7 +292,8 @@ int main(int argc, char** argv) {
   }
   // Bind the log groups before the policy that logs to them goes in, so no drop goes unseen.
   if (!nflog.open({policy::kNflogPhysicalIsolation, policy::kNflogIsolationBreach, policy::kNflogLogicalIsolation,
-                   policy::kNflogSpoofedSource, policy::kNflogMalformed, policy::kNflogFlowAllowed},
+                   policy::kNflogSpoofedSource, policy::kNflogMalformed, policy::kNflogFlowAllowed,
+                   policy::kNflogFault},
                   error)) {
     events.emit(fault("violation events unavailable: " + error));  // enforcement goes on regardless
   }

@@ -53,6 +53,7 @@ ApplyResult NftBackend::install(const policy::NftRuleset& ruleset) {
 
 ApplyResult NftBackend::apply(const policy::CompiledPolicy& policy, const std::vector<BackendInterface>& interfaces) {
   policy::NftBuildOptions options = policy::hostNftBuildOptions();
+  options.flowLimit = flowLimit_;
   for (const auto& i : interfaces) {
     if (i.zoneId < 0) return {false, false, "interface '" + i.name + "' has no zone in this policy"};
     options.interfaces.push_back({i.name, static_cast<uint16_t>(i.zoneId), i.monitor});

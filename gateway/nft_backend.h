@@ -60,6 +60,8 @@ class NftBackend : public Backend {
   bool stats(mgmt::GatewayStats& out, std::string& error) override;
 
   const policy::NftRuleset& lastApplied() const { return applied_; }
+  // The gateway config's `flows.max` (0 = none), enforced by every ruleset applied after.
+  void setFlowLimit(uint32_t max) { flowLimit_ = max; }
 
  private:
   ApplyResult install(const policy::NftRuleset& ruleset);
@@ -72,6 +74,7 @@ class NftBackend : public Backend {
   std::optional<policy::CompiledPolicy> running_;
   std::vector<BackendInterface> interfaces_;
   int lastMinute_ = -1;
+  uint32_t flowLimit_ = 0;
 };
 
 }  // namespace isogate::gateway

@@ -108,7 +108,8 @@ mgmt::GatewayStats statsFromNftCounters(const policy::CompiledPolicy& p,
                                                        {"isolation_breach", "isolation-breach"},
                                                        {"malformed", "malformed"},
                                                        {"monitor_drop", "monitor"},
-                                                       {"unzoned", "no-zone"}};
+                                                       {"unzoned", "no-zone"},
+                                                       {policy::kNftFlowTableFullCounter, "flow-table-full"}};
   for (const auto& [counter, reason] : named)
     if (const uint64_t n = get(counter).packets) s.drops.push_back({reason, n});
   if (physical) s.drops.push_back({"physical-isolation", physical});

@@ -113,6 +113,13 @@ mgmt::Event violationEvent(const LogTag& tag, const PacketSummary& pkt, const po
   if (!inInterface.empty()) e.set("in_interface", inInterface);
   if (tag.type == mgmt::EventType::FlowAllowed) {
     e.message = "allowed " + from + " -> " + to + (rule ? " by " + rule->name : "");
+  } else if (tag.type == mgmt::EventType::Fault) {
+    // The ruleset's own fail-closed refusals (policy/nft_ruleset.h, kNflogFault): a new flow
+    // the policy admits, refused because the flow limit is reached. Named like the DPDK
+    // data plane's report of the same condition (gateway/dpdk_backend.cc).
+    e.set("component", "flow-table");
+    e.set("reason", tag.detail);
+    e.message = "new flow " + from + " -> " + to + " refused: the flow limit (flows.max) is reached";
   } else {
     e.message = "blocked " + from + " -> " + to;
   }
