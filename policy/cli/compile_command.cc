@@ -17,7 +17,8 @@ constexpr const char* kHelp =
     "\n"
     "  --target nft   the nftables script for table inet isogate (load with nft -f);\n"
     "                 with --gateway, the interfaces of that configuration are bound\n"
-    "                 to their zones (anti-spoofing, monitor ports)\n"
+    "                 to their zones (anti-spoofing, monitor ports) and its\n"
+    "                 flows.max becomes the flow limit (ct count)\n"
     "  --target ir    the compiled intermediate form as JSON (docs/IR.md)\n"
     "  -o FILE        write to FILE (replaced atomically) instead of stdout\n"
     "\n"
@@ -51,6 +52,7 @@ int runCompile(const Args& args) {
           loadGatewayForPolicy("compile", *gatewayPath, *build, build->diags);
       if (gw.ioError) return kExitUsage;
       options.interfaces = gw.interfaces;
+      options.flowLimit = gw.flowLimit;
     }
   }
   printDiagnostics(build->diags);

@@ -39,6 +39,7 @@ GatewayOptionResult loadGatewayForPolicy(const std::string& command, const std::
     if (zone < 0) continue;  // the check above reported it
     result.interfaces.push_back(NftInterface{i.name, static_cast<uint16_t>(zone), i.monitor});
   }
+  result.flowLimit = config.flows.max;
   result.ok = true;
   return result;
 }

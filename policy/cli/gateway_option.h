@@ -1,6 +1,6 @@
 // `--gateway GATEWAY.yaml` for check and compile: loads the gateway
 // configuration, checks it against the already built policy (diagnostics go
-// into the same list) and returns the interfaces the nftables ruleset needs.
+// into the same list) and returns the interfaces and flow limit the nftables ruleset needs.
 #pragma once
 
 #include <string>
@@ -16,6 +16,7 @@ struct GatewayOptionResult {
   bool ioError = false;  // unreadable file: already reported on stderr, exit 2
   bool ok = false;       // loaded and consistent with the policy
   std::vector<NftInterface> interfaces;
+  uint32_t flowLimit = 0;  // the configuration's `flows.max` (0 = none)
 };
 
 // `build` must be ok().
