@@ -163,29 +163,42 @@ class Traffic:
         check(not seen, f"no denied packet reached any host {label} (seen: {seen})")
 
 
+def reload_loop(gw, work, reloads, cycle, at=(), on_reload=None):
+    """`reloads` SIGHUP reloads of `gw`: reload i writes the policy of cycle[i % len(cycle)],
+    a (kind, policy document or text, expected event type) triple, and waits for the event it
+    produced. After reload n (1-based) in `at`, calls on_reload(n). Returns (loaded, rejected,
+    wrong, events): reloads that got the expected policy-loaded / policy-rejected, the others
+    as text, and every reload's event as (n, kind, event)."""
+    loaded = rejected = 0
+    wrong, events = [], []
+    for i in range(reloads):
+        kind, doc, want = cycle[i % len(cycle)]
+        write_policy(work, doc)
+        ev = gw.reload()
+        events.append((i + 1, kind, ev))
+        if ev.get("type") == want:
+            loaded += want == "policy-loaded"
+            rejected += want == "policy-rejected"
+        else:
+            wrong.append(f"reload {i} ({kind}): {ev.get('type')}")
+        if on_reload and i + 1 in at:
+            on_reload(i + 1)
+    return loaded, rejected, wrong, events
+
+
 def case_reload_loop(topo, hosts, work, gwbin, reloads):
     base = load_policy(work)
     good = [base, dict(base, rules=base["rules"] + [{"name": "extra-portal-web", "from": "internet", "to": "portal",
                                                      "services": [{"tcp": [8080]}], "action": "allow"}])]
     broken_text = open(os.path.join(work, "policy.yaml")).read().replace("action: allow", "action: alow", 1)
+    cycle = [("good0", good[0], "policy-loaded"), ("broken", broken_text, "policy-rejected"),
+             ("good1", good[1], "policy-loaded")]
     gw = StormGateway(topo, gwbin, os.path.join(work, "gateway.yaml"), work).start()
     try:
         with Traffic(topo, hosts) as traffic:
-            loaded = rejected = 0
-            wrong = []
             rss = {}
-            for i in range(reloads):
-                kind = ("good0", "broken", "good1")[i % 3]
-                write_policy(work, broken_text if kind == "broken" else good[int(kind[-1])])
-                ev = gw.reload()
-                want = "policy-rejected" if kind == "broken" else "policy-loaded"
-                if ev.get("type") == want:
-                    loaded += want == "policy-loaded"
-                    rejected += want == "policy-rejected"
-                else:
-                    wrong.append(f"reload {i} ({kind}): {ev.get('type')}")
-                if i + 1 in (reloads // 4, reloads):
-                    rss[i + 1] = rss_kib(gw.proc.pid)
+            loaded, rejected, wrong, _ = reload_loop(gw, work, reloads, cycle, at=(reloads // 4, reloads),
+                                                     on_reload=lambda n: rss.__setitem__(n, rss_kib(gw.proc.pid)))
             check(not wrong, f"{reloads} reloads: {loaded} good ones loaded, {rejected} broken ones rejected"
                              f" (unexpected: {wrong[:3]})")
             streams_intact(traffic.streams, f"across {reloads} reloads")
