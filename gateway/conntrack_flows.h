@@ -28,6 +28,12 @@ struct ConntrackEntry {
 // original tuple (addresses and protocol), which no entry of a real table lacks.
 bool parseConntrackEntry(const nlmsghdr* nlh, ConntrackEntry& out);
 
+// Whether `flows` shows the entry (both ends in zones of the policy, neither the gateway's
+// own nor loopback): what flowRecordOf() decides, without evaluating the policy's rules, so
+// that entries beyond the snapshot's first `max` are counted cheaply.
+bool isShownFlow(const ConntrackEntry& e, const policy::CompiledPolicy& policy,
+                 const std::vector<policy::IpAddress>& local);
+
 // The flow record of an entry, or nullopt for a flow `flows` does not show: an end outside
 // every zone of the policy, or an address of the gateway itself or a loopback address (its
 // own traffic, e.g. to a local syslog). The rule
@@ -37,6 +43,13 @@ bool parseConntrackEntry(const nlmsghdr* nlh, ConntrackEntry& out);
 std::optional<mgmt::FlowRecord> flowRecordOf(const ConntrackEntry& e, const policy::CompiledPolicy& policy,
                                              const std::vector<policy::IpAddress>& local,
                                              const policy::LocalTime& now);
+
+// Naming a flow's rule scans the policy's rules, so a snapshot names it for at most
+// kRuleNamingBudget / (rules in the policy) flows: all 1000 shown up to 10k rules, the first
+// 100 at 100k. The other flows shown leave `rule` empty ("not known"), which keeps one dump
+// of a big policy bounded (docs/PERFORMANCE.md, control-plane cost of the reports).
+inline constexpr size_t kRuleNamingBudget = 10'000'000;
+size_t flowsWithRuleNamed(size_t policyRules);
 
 // Dumps the connection table of the caller's network namespace: the first `max` flows
 // shown, and how many there were in `total`. false + error when ctnetlink fails.

@@ -71,19 +71,27 @@ void GatewayLoop::reportLostEvents() {
 
 void GatewayLoop::exportFlows() {
   if (!events_.hasManagement()) return;
-  const auto now = std::chrono::steady_clock::now();
-  if (now - lastFlowExport_ < std::chrono::seconds(mgmt::kFlowSnapshotPeriodSeconds)) return;
-  lastFlowExport_ = now;
+  const auto start = std::chrono::steady_clock::now();
+  if (!flowSchedule_.due(start)) return;
   mgmt::FlowSnapshot s;
   std::string error;
-  if (!backend_.flowSnapshot(s, mgmt::kMaxSnapshotFlows, error)) {
+  const bool ok = backend_.flowSnapshot(s, mgmt::kMaxSnapshotFlows, error);
+  if (ok) events_.sendFlows(s);
+  const auto end = std::chrono::steady_clock::now();
+  flowSchedule_.ran(start, end);
+  if (const auto p = flowSchedule_.takeNotableChange()) {
+    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(end - start);
+    std::fprintf(stderr, "isogate-gw: flow table reports every %.1f s (the last one took %lld ms, %llu flows)\n",
+                 static_cast<double>(p->count()) / 1000, static_cast<long long>(took.count()),
+                 static_cast<unsigned long long>(s.total));
+  }
+  if (!ok) {
     // isogate-mgmtd then calls the table stale, which is what the operator sees.
     if (error != lastFlowError_) std::fprintf(stderr, "isogate-gw: flow table not reported: %s\n", error.c_str());
     lastFlowError_ = error;
     return;
   }
   lastFlowError_.clear();
-  events_.sendFlows(s);
 }
 
 int GatewayLoop::run() {

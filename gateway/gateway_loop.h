@@ -9,7 +9,9 @@
 #include "gateway/event_output.h"
 #include "gateway/nflog_reader.h"
 #include "gateway/policy_loader.h"
+#include "gateway/report_period.h"
 #include "gateway/stats_reporter.h"
+#include "mgmt/flow_snapshot.h"
 
 namespace isogate::gateway {
 
@@ -25,7 +27,9 @@ class GatewayLoop {
 
  private:
   void reportLostEvents();
-  // Every few seconds: the backend's flow table to isogate-mgmtd (`isogatectl flows`).
+  // Every few seconds: the backend's flow table to isogate-mgmtd (`isogatectl flows`). The
+  // period stretches when a dump takes long (gateway/report_period.h), but stays below the
+  // age at which isogate-mgmtd calls the table stale.
   void exportFlows();
 
   PolicyLoader& loader_;
@@ -37,7 +41,8 @@ class GatewayLoop {
   uint64_t dropsReported_ = 0;
   std::chrono::steady_clock::time_point lastNflogReport_{};
   uint64_t lostLinesReported_ = 0;
-  std::chrono::steady_clock::time_point lastFlowExport_{};
+  ReportSchedule flowSchedule_{std::chrono::seconds(mgmt::kFlowSnapshotPeriodSeconds),
+                              std::chrono::seconds(mgmt::kFlowSnapshotStaleSeconds - mgmt::kFlowSnapshotPeriodSeconds)};
   std::string lastFlowError_;  // printed once, not every period
   StatsReporter stats_;
 };

@@ -1,11 +1,23 @@
 #include "gateway/stats_reporter.h"
 
+#include <cstdio>
+
 namespace isogate::gateway {
 
 void StatsReporter::tick(Backend& backend, EventOutput& events) {
-  const auto now = std::chrono::steady_clock::now();
-  if (last_ != std::chrono::steady_clock::time_point{} && now - last_ < period_) return;
-  last_ = now;
+  const auto start = std::chrono::steady_clock::now();
+  if (!schedule_.due(start)) return;
+  report(backend, events);
+  const auto end = std::chrono::steady_clock::now();
+  schedule_.ran(start, end);
+  if (const auto p = schedule_.takeNotableChange()) {
+    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(end - start);
+    std::fprintf(stderr, "isogate-gw: counter reports every %.1f s (the last one took %lld ms)\n",
+                 static_cast<double>(p->count()) / 1000, static_cast<long long>(took.count()));
+  }
+}
+
+void StatsReporter::report(Backend& backend, EventOutput& events) {
   mgmt::GatewayStats stats;
   std::string error;
   if (!backend.stats(stats, error)) {

@@ -228,6 +228,43 @@ TEST(ConntrackFlows, GatewayOwnAndUnzonedFlowsAreLeftOut) {
   EXPECT_EQ(r->toZone, "internet");
 }
 
+// Beyond the flows a snapshot shows, entries are only counted with isShownFlow() (no rule
+// evaluation); it must count exactly the entries flowRecordOf() would show.
+TEST(ConntrackFlows, ShownFlowAgreesWithTheRecord) {
+  const auto p = compiled();
+  const std::vector<policy::IpAddress> local = {*policy::parseAddress("172.16.30.1")};
+  struct Case {
+    int fam;
+    const char *src, *dst;
+    bool shown;
+  };
+  for (const Case& c : {Case{AF_INET, "10.20.1.5", "172.16.30.10", true},    // extranet -> portal
+                        Case{AF_INET, "10.20.1.5", "172.16.30.1", false},    // to the gateway itself
+                        Case{AF_INET, "172.16.30.1", "10.20.1.5", false},    // from the gateway itself
+                        Case{AF_INET, "10.20.1.5", "198.51.100.7", false},   // no zone
+                        Case{AF_INET, "127.0.0.1", "127.0.0.1", false},      // loopback
+                        Case{AF_INET6, "fd20::5", "fd30::10", true},         // extranet -> portal, IPv6
+                        Case{AF_INET6, "fd30::10", "fd20::5", true},         // portal -> extranet: no rule, shown
+                        Case{AF_INET6, "::1", "::1", false}}) {
+    Message m(c.fam);
+    putTuple(m.nlh, CTA_TUPLE_ORIG, {c.fam, addr(c.fam, c.src), addr(c.fam, c.dst), IPPROTO_TCP, 40000, 443});
+    ConntrackEntry e;
+    ASSERT_TRUE(parseConntrackEntry(m.nlh, e)) << c.src;
+    EXPECT_EQ(isShownFlow(e, p, local), c.shown) << c.src << " -> " << c.dst;
+    EXPECT_EQ(flowRecordOf(e, p, local, policy::LocalTime{0, 600}).has_value(), c.shown) << c.src << " -> " << c.dst;
+  }
+}
+
+// One snapshot names rules for at most kRuleNamingBudget / rules flows (the rest are shown
+// with an empty rule): all 1000 shown up to 10k rules, fewer beyond.
+TEST(ConntrackFlows, RuleNamingBudget) {
+  EXPECT_GE(flowsWithRuleNamed(0), mgmt::kMaxSnapshotFlows);
+  EXPECT_GE(flowsWithRuleNamed(6), mgmt::kMaxSnapshotFlows);
+  EXPECT_EQ(flowsWithRuleNamed(10000), 1000u);
+  EXPECT_EQ(flowsWithRuleNamed(100000), 100u);
+  EXPECT_EQ(flowsWithRuleNamed(20'000'000), 0u);
+}
+
 TEST(ConntrackFlows, BrokenEntriesAreRefused) {
   ConntrackEntry e;
   {  // no original tuple at all
