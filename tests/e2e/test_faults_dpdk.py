@@ -257,6 +257,20 @@ OPEN_RULE = {"name": "would-open-udp9", "from": "extranet", "to": "internet", "s
              "action": "allow"}
 
 
+class TimedGateway(StormGateway):
+    """Keeps how long each reload took, from SIGHUP to its event (for the report)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.reload_seconds = []
+
+    def reload(self):
+        t = time.monotonic()
+        ev = super().reload()
+        self.reload_seconds.append(time.monotonic() - t)
+        return ev
+
+
 def reload_cycle(work, break_denied):
     """The policies the loop alternates: (kind, document or text, expected event type)."""
     text = open(os.path.join(work, "policy.yaml")).read()
@@ -279,7 +293,7 @@ def reload_cycle(work, break_denied):
 
 def case_reload_loop(topo, hosts, work, gwbin, reloads, break_denied):
     cycle = reload_cycle(work, break_denied)
-    gw = StormGateway(topo, gwbin, os.path.join(work, "gateway.yaml"), work).start()
+    gw = TimedGateway(topo, gwbin, os.path.join(work, "gateway.yaml"), work).start()
     try:
         first = gw.events()[-1]
         check(first.get("type") == "policy-loaded" and first.get("backend") == "dpdk",
@@ -294,9 +308,13 @@ def case_reload_loop(topo, hosts, work, gwbin, reloads, break_denied):
             at = sorted(set(grid) | {reloads})
             rss, echoes = {}, {}
 
+            started = time.monotonic()
+            when = {}
+
             def sample(n):
                 rss[n] = rss_kib(gw.proc.pid)
                 echoes[n] = [s.oks() for s, _ in traffic.streams]
+                when[n] = time.monotonic() - started
 
             sample(0)
             loaded, rejected, wrong, results = reload_loop(gw, work, reloads, cycle, at=at, on_reload=sample)
@@ -331,6 +349,15 @@ def case_reload_loop(topo, hosts, work, gwbin, reloads, break_denied):
                 check(all(b > a for a, b in zip(series, series[1:])),
                       f"[{fam}] the stream's echoes grew every {step} reloads ({series})")
             streams_intact(traffic.streams, f"across {reloads} reloads")
+            for s, fam in traffic.streams:
+                late = [(k, line) for k, line in enumerate(s.lines) if not line.startswith(("ok ", "connected"))]
+                if late:
+                    print(f"[{fam}] stream lines other than echoes (line index, text): {late[:10]}", flush=True)
+            print("samples (reloads done: seconds, echoes v4/v6): " +
+                  ", ".join(f"{n}: {when[n]:.1f} s {echoes[n]}" for n in sorted(when)), flush=True)
+            secs = sorted(gw.reload_seconds)
+            print(f"reload SIGHUP -> event: median {secs[len(secs) // 2] * 1000:.0f} ms, max {secs[-1] * 1000:.0f} ms",
+                  flush=True)
             for s, fam in traffic.streams:
                 got = sum(len(line) - 2 for line in s.lines if line.startswith("ok "))  # "ok N" echoed "N\n"
                 print(f"[{fam}] stream: {s.oks()} echoes, {got} bytes received back", flush=True)
