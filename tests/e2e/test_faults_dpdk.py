@@ -245,13 +245,16 @@ def case_kill9(topo, hosts, work, gwbin):
 # --- reload_loop -------------------------------------------------------------------------
 
 # Bound on the growth of isogate-gw's VmRSS from the end of the warm-up (3/10 of the reloads) to
-# the end of the loop. Every good reload builds a new PolicyTables (zone table, counters) and about ten
-# rte_acl contexts from DPDK's heap, and frees the previous ones once the workers passed a
-# quiescent state. Measured (docs/RELIABILITY.md): a correct gateway's RSS does not move after
-# the warm-up; a build that leaked only the rte_acl contexts grew by about 60 KiB per good
-# reload, i.e. several MiB over the 7/10 of the loop measured. 2 MiB is well above the noise
-# (the events file, the aggregator's keys and libc arenas settle in the warm-up) and below
-# what a leak of one policy's tables per reload adds over a hundred good reloads.
+# the end of the loop. Every good reload builds a new PolicyTables (zone table, counters, about
+# ten rte_acl contexts from DPDK's heap) and frees the previous one once the workers passed a
+# quiescent state. Measured on a correct gateway (300 reloads, one worker): +80..+108 KiB over
+# that window, all of it the first touch of the workers' violation-record rings (8192 slots of
+# 64 bytes each, 512 KiB per worker, filled by the denied sender at ~75 records/s: the same
+# growth without any reload, none without the denied traffic, flat once the ring wrapped after
+# ~110 s). A build that leaked the old PolicyTables (Dataplane::publish releasing instead of
+# freeing it) grew by ~109 KiB per good reload: +11 400 KiB over the window. 2 MiB holds the
+# ring's whole 512 KiB (two workers: 1 MiB) with room, and fails a leak of more than ~15 KiB
+# per good reload (105 of them in the window).
 RSS_GROWTH_BOUND_KIB = 2048
 OPEN_RULE = {"name": "would-open-udp9", "from": "extranet", "to": "internet", "services": [{"udp": [9]}],
              "action": "allow"}
