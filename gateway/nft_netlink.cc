@@ -343,23 +343,89 @@ std::optional<NftTableCounts> NftNetlink::readBack(std::string* error, uint32_t*
   return c;
 }
 
+namespace {
+
+// A counter object of table inet isogate (an NFT_MSG_NEWOBJ message): false for anything else.
+bool counterOf(const nlmsghdr* m, std::string& name, NftNetlink::CounterValue& v) {
+  const Attrs a = parseAttrs(m);
+  if (std::strcmp(a.str(NFTA_OBJ_TABLE), policy::kNftTable) != 0) return false;
+  if (!a.at[NFTA_OBJ_TYPE] || ntohl(mnl_attr_get_u32(a.at[NFTA_OBJ_TYPE])) != NFT_OBJECT_COUNTER) return false;
+  if (!a.at[NFTA_OBJ_DATA]) return false;
+  v = {};
+  const nlattr* nested = a.at[NFTA_OBJ_DATA];
+  const auto* end = reinterpret_cast<const char*>(nested) + mnl_attr_get_len(nested);
+  for (auto* at = static_cast<const nlattr*>(mnl_attr_get_payload(nested));
+       mnl_attr_ok(at, static_cast<int>(end - reinterpret_cast<const char*>(at))); at = mnl_attr_next(at)) {
+    if (mnl_attr_get_type(at) == NFTA_COUNTER_PACKETS) v.packets = be64toh(mnl_attr_get_u64(at));
+    if (mnl_attr_get_type(at) == NFTA_COUNTER_BYTES) v.bytes = be64toh(mnl_attr_get_u64(at));
+  }
+  name = a.str(NFTA_OBJ_NAME);
+  return true;
+}
+
+}  // namespace
+
+std::optional<std::map<std::string, NftNetlink::CounterValue>> NftNetlink::countersByName(
+    const std::vector<std::string>& names, std::string* error) {
+  auto fail = [&](const std::string& e) -> std::optional<std::map<std::string, CounterValue>> {
+    if (error) *error = "cannot read the counters: " + e;
+    return std::nullopt;
+  };
+  // Each answer is a message of its own (a few KB of socket buffer): room for a batch of them.
+  constexpr size_t kBatch = 256;
+  const int room = 8 << 20;
+  setsockopt(mnl_socket_get_fd(nl_), SOL_SOCKET, SO_RCVBUFFORCE, &room, sizeof room);
+  std::map<std::string, CounterValue> out;
+  std::vector<char> req(kBatch * 512), buf(1 << 20);
+  for (size_t i = 0; i < names.size();) {
+    size_t used = 0, asked = 0;
+    const uint32_t first = seq_;
+    for (; i < names.size() && asked < kBatch; ++i, ++asked) {
+      if (names[i].size() > 256) return fail("counter name too long: " + names[i].substr(0, 64));
+      nlmsghdr* nlh = nftnl_nlmsg_build_hdr(req.data() + used, NFT_MSG_GETOBJ, NFPROTO_INET, 0, nextSeq());
+      mnl_attr_put_strz(nlh, NFTA_OBJ_TABLE, policy::kNftTable);
+      mnl_attr_put_strz(nlh, NFTA_OBJ_NAME, names[i].c_str());
+      mnl_attr_put_u32(nlh, NFTA_OBJ_TYPE, htonl(NFT_OBJECT_COUNTER));
+      used += NLMSG_ALIGN(nlh->nlmsg_len);
+    }
+    if (mnl_socket_sendto(nl_, req.data(), used) < 0) return fail("cannot send the requests: " + errnoText(errno));
+    // Every answer of the batch is read, also after an error: one left in the socket would
+    // confuse the next request on it (a dump, a commit).
+    size_t answered = 0;
+    std::string firstError;
+    while (answered < asked) {
+      const ssize_t n = mnl_socket_recvfrom(nl_, buf.data(), buf.size());
+      if (n < 0) return fail("cannot read the answers: " + errnoText(errno));
+      int left = static_cast<int>(n);
+      for (auto* m = reinterpret_cast<const nlmsghdr*>(buf.data()); mnl_nlmsg_ok(m, left);
+           m = mnl_nlmsg_next(m, &left)) {
+        if (m->nlmsg_pid != portId_ || m->nlmsg_seq - first >= asked) continue;  // not an answer to this batch
+        ++answered;
+        std::string name;
+        CounterValue v;
+        if (m->nlmsg_type == NLMSG_ERROR) {
+          const auto* e = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(m));
+          const size_t at = i - asked + (m->nlmsg_seq - first);
+          if (firstError.empty()) firstError = "counter " + names[at] + ": " + errnoText(-e->error);
+        } else if (counterOf(m, name, v)) {
+          out[name] = v;
+        } else if (firstError.empty()) {
+          firstError = "unexpected answer (message type " + std::to_string(m->nlmsg_type) + ")";
+        }
+      }
+    }
+    if (!firstError.empty()) return fail(firstError);
+  }
+  return out;
+}
+
 std::optional<std::map<std::string, NftNetlink::CounterValue>> NftNetlink::counters(std::string* error) {
   std::map<std::string, CounterValue> out;
   uint16_t resId = 0;
   const std::string err = dump(NFT_MSG_GETOBJ, "", [&](const nlmsghdr* m) {
-    const Attrs a = parseAttrs(m);
-    if (std::strcmp(a.str(NFTA_OBJ_TABLE), policy::kNftTable) != 0) return;
-    if (!a.at[NFTA_OBJ_TYPE] || ntohl(mnl_attr_get_u32(a.at[NFTA_OBJ_TYPE])) != NFT_OBJECT_COUNTER) return;
-    if (!a.at[NFTA_OBJ_DATA]) return;
+    std::string name;
     CounterValue v;
-    const nlattr* nested = a.at[NFTA_OBJ_DATA];
-    const auto* end = reinterpret_cast<const char*>(nested) + mnl_attr_get_len(nested);
-    for (auto* at = static_cast<const nlattr*>(mnl_attr_get_payload(nested));
-         mnl_attr_ok(at, static_cast<int>(end - reinterpret_cast<const char*>(at))); at = mnl_attr_next(at)) {
-      if (mnl_attr_get_type(at) == NFTA_COUNTER_PACKETS) v.packets = be64toh(mnl_attr_get_u64(at));
-      if (mnl_attr_get_type(at) == NFTA_COUNTER_BYTES) v.bytes = be64toh(mnl_attr_get_u64(at));
-    }
-    out[a.str(NFTA_OBJ_NAME)] = v;
+    if (counterOf(m, name, v)) out[name] = v;
   }, &resId);
   if (!err.empty()) {
     if (error) *error = "cannot read the counters: " + err;

@@ -4,6 +4,7 @@
 // netlink sink, then times what the loop does every period: the counter dump, the stats
 // report built from it and sent, and the conntrack dump for `isogatectl flows` with the
 // table filled to each size through ctnetlink. Prints Markdown tables for docs/PERFORMANCE.md.
+// --counters-only N[,N...] compares reading N counters by one dump and by name.
 // --flows-only 1 skips the ruleset and counters (the flow dump needs only the compiled policy;
 // applying 100k rules takes minutes).
 // Needs root.
@@ -32,6 +33,7 @@
 #include "bench/policy/policy_generator.h"
 #include "gateway/conntrack_flows.h"
 #include "gateway/nft_backend.h"
+#include "gateway/nft_netlink.h"
 #include "gateway/nft_netlink_sink.h"
 #include "gateway/stats_report.h"
 #include "mgmt/event_sender.h"
@@ -247,6 +249,52 @@ bool pickLogicalPair(const isogate::policy::CompiledPolicy& p, isogate::policy::
   return false;
 }
 
+// --counters-only N[,N...]: a table of N counter objects and nothing else (the dump's cost
+// depends on the objects, not the rules; loading it takes seconds, not minutes), read by the
+// one dump and by name in batches.
+int countersOnlyRun(const std::vector<size_t>& sizes, int reps) {
+  using namespace isogate;
+  gateway::NftNetlink nl;
+  std::string err;
+  if (!nl.open(&err)) {
+    std::cerr << err << "\n";
+    return 1;
+  }
+  std::printf(
+      "| named counters | dump wall / CPU | by name wall / CPU | same values "
+      "|\n|---:|---:|---:|---|\n");
+  for (size_t n : sizes) {
+    policy::NftRuleset rs = gateway::failClosedRuleset();
+    std::vector<std::string> names;
+    for (size_t i = 0; i < n; ++i) {
+      names.push_back("rule_bench_" + std::to_string(i));
+      rs.counters.push_back({names.back()});
+    }
+    const auto r = nl.apply(rs);
+    if (!r.ok) {
+      std::cerr << "apply of " << n << " counters: " << r.error << "\n";
+      return 1;
+    }
+    Sample dump, byName;
+    bool same = true;
+    for (int i = 0; i < reps; ++i) {
+      std::optional<std::map<std::string, gateway::NftNetlink::CounterValue>> a, b;
+      dump.time([&] { a = nl.counters(&err); });
+      byName.time([&] { b = nl.countersByName(names, &err); });
+      if (!a || !b) {
+        std::cerr << err << "\n";
+        return 1;
+      }
+      same = same && a->size() == n && b->size() == n;
+      for (const auto& [k, v] : *a) same = same && b->count(k) && b->at(k).packets == v.packets;
+    }
+    std::printf("| %zu | %s | %s | %s |\n", n, dump.text().c_str(), byName.text().c_str(),
+                same ? "yes" : "NO");
+    std::fflush(stdout);
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -256,10 +304,11 @@ int main(int argc, char** argv) {
   int reps = 5;
   uint64_t seed = 1;
   bool flowsOnly = false;
+  std::vector<size_t> countersOnly;
   const char* usage =
       "usage: isogate-report-cost-bench [--rules N[,N...]] [--conntrack N[,N...]] [--reps R] "
       "[--seed S] "
-      "[--flows-only 1]\n";
+      "[--flows-only 1] [--counters-only N[,N...]]\n";
   for (int i = 1; i < argc; i += 2) {
     const std::string a = argv[i];
     if (a == "--help" || a == "-h") {
@@ -267,7 +316,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     const bool known = a == "--rules" || a == "--conntrack" || a == "--reps" || a == "--seed" ||
-                       a == "--flows-only";
+                       a == "--flows-only" || a == "--counters-only";
     if (!known || i + 1 >= argc) {
       std::cerr << usage;
       return 2;
@@ -281,6 +330,8 @@ int main(int argc, char** argv) {
         reps = std::stoi(argv[i + 1]);
       else if (a == "--flows-only")
         flowsOnly = std::stoi(argv[i + 1]) != 0;
+      else if (a == "--counters-only")
+        countersOnly = parseSizes(argv[i + 1]);
       else
         seed = std::stoull(argv[i + 1]);
     } catch (const std::exception&) {
@@ -303,6 +354,7 @@ int main(int argc, char** argv) {
     std::cerr << "cannot create or enter namespace " << ns.name << "\n";
     return 1;
   }
+  if (!countersOnly.empty()) return countersOnlyRun(countersOnly, reps);
   Receiver receiver;
   if (receiver.fd < 0) {
     std::cerr << "cannot bind " << receiver.path << "\n";
