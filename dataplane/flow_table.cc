@@ -1,71 +1,238 @@
 #include "dataplane/flow_table.h"
 
-#include <rte_errno.h>
-#include <rte_hash.h>
+#include <rte_malloc.h>
+#include <rte_prefetch.h>
+#include <rte_random.h>
+
+#ifdef __SSE4_2__
+#include <nmmintrin.h>
+#else
 #include <rte_hash_crc.h>
-
-#include <cstring>
-
-#include "dataplane/wire.h"
+#endif
+#include <emmintrin.h>
 
 namespace isogate::dataplane {
 
-FlowTable::~FlowTable() {
-  if (hash_) rte_hash_free(hash_);
+namespace {
+
+template <class T>
+T* allocate(const std::string& name, size_t count, int socket) {
+  return static_cast<T*>(rte_zmalloc_socket(name.c_str(), count * sizeof(T), 64, socket));
+}
+
+}  // namespace
+
+FlowTable::~FlowTable() { release(); }
+
+void FlowTable::release() noexcept {
+  rte_free(buckets_);
+  rte_free(ext_);
+  rte_free(slots_);
+  rte_free(used_);
+  rte_free(freeSlots_);
+  rte_free(freeExt_);
+  buckets_ = ext_ = nullptr;
+  slots_ = nullptr;
+  used_ = nullptr;
+  freeSlots_ = freeExt_ = nullptr;
 }
 
 bool FlowTable::init(const std::string& name, uint32_t capacity, int socket, std::string* error) {
-  rte_hash_parameters p{};
-  p.name = name.c_str();
-  p.entries = capacity < 64 ? 64 : capacity;
-  p.key_len = sizeof(FlowKey);
-  p.hash_func = rte_hash_crc;
-  p.hash_func_init_val = 0x1505;
-  p.socket_id = socket;
-  p.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE;
-  hash_ = rte_hash_create(&p);
-  if (!hash_) {
-    *error = "rte_hash_create(" + name + "): " + rte_strerror(rte_errno);
+  release();
+  capacity_ = capacity ? capacity : 1;  // exactly what was asked (rte_hash took at least 64)
+  // On average at most 4 keys per 8-way home bucket: chains stay rare unless keys collide.
+  nBuckets_ = 16;
+  while (nBuckets_ < capacity_ / 4) nBuckets_ *= 2;
+  mask_ = nBuckets_ - 1;
+  // Every bucket of a chain but its last is full (erase() moves the chain's last key into the
+  // hole), so a chain of k > 8 keys uses ceil((k - 8) / 8) extension buckets: at most
+  // capacity/8 + capacity/9 + 1 in all; capacity/4 + 2 covers it.
+  nExt_ = capacity_ / 4 + 2;
+  buckets_ = allocate<Bucket>(name + "-buckets", nBuckets_, socket);
+  ext_ = allocate<Bucket>(name + "-ext", nExt_, socket);
+  slots_ = allocate<Slot>(name + "-slots", capacity_, socket);
+  used_ = allocate<uint8_t>(name + "-used", capacity_, socket);
+  freeSlots_ = allocate<uint32_t>(name + "-free", capacity_, socket);
+  freeExt_ = allocate<uint32_t>(name + "-free-ext", nExt_, socket);
+  if (!buckets_ || !ext_ || !slots_ || !used_ || !freeSlots_ || !freeExt_) {
+    const size_t bytes = (size_t{nBuckets_} + nExt_) * sizeof(Bucket) + size_t{capacity_} * sizeof(Slot) +
+                         size_t{capacity_} * 5 + size_t{nExt_} * 4;
+    *error = "flow table " + name + ": cannot allocate " + std::to_string(bytes) +
+             " bytes from the DPDK heap (raise -m)";
+    release();
     return false;
   }
-  capacity_ = p.entries;
-  entries_ = std::make_unique<FlowEntry[]>(static_cast<size_t>(rte_hash_max_key_id(hash_)) + 1);
+  for (uint32_t b = 0; b < nBuckets_; ++b) buckets_[b].next = kNone;
+  // Slots are handed out in ascending order (the free stack's top is slot 0).
+  for (uint32_t s = 0; s < capacity_; ++s) freeSlots_[s] = capacity_ - 1 - s;
+  nFreeSlots_ = capacity_;
+  for (uint32_t e = 0; e < nExt_; ++e) freeExt_[e] = nExt_ - 1 - e;
+  nFreeExt_ = nExt_;
+  // A per-table random seed: which keys share a bucket cannot be predicted from outside.
+  seed_ = static_cast<uint32_t>(rte_rand());
+  cursor_ = 0;
+  count_.store(0, std::memory_order_relaxed);
   return true;
+}
+
+uint32_t FlowTable::hashOf(const FlowKey& key) const noexcept {
+  uint64_t w[5];
+  std::memcpy(w, &key, sizeof w);
+#ifdef __SSE4_2__
+  // Two independent CRC32-C chains (shorter latency), mixed at the end.
+  uint64_t a = _mm_crc32_u64(seed_, w[0]);
+  uint64_t b = _mm_crc32_u64(~seed_, w[2]);
+  a = _mm_crc32_u64(a, w[1]);
+  b = _mm_crc32_u64(b, w[3]);
+  a = _mm_crc32_u64(a, w[4]);
+  const uint32_t h = static_cast<uint32_t>(a) ^ (static_cast<uint32_t>(b) * 0x9e3779b1u);
+  return h ^ (h >> 15);
+#else
+  return rte_hash_crc(w, sizeof w, seed_);
+#endif
+}
+
+uint32_t FlowTable::sigMatches(const Bucket& b, uint16_t sig) noexcept {
+  const __m128i sigs = _mm_load_si128(reinterpret_cast<const __m128i*>(b.sig));
+  const __m128i eq = _mm_cmpeq_epi16(sigs, _mm_set1_epi16(static_cast<short>(sig)));
+  return static_cast<uint32_t>(_mm_movemask_epi8(eq));  // two bits per way
+}
+
+int32_t FlowTable::find(const FlowKey& key, uint32_t h) const noexcept {
+  const uint16_t sig = sigOf(h);
+  uint32_t ref = h & mask_;
+  for (;;) {
+    const Bucket& b = bucketAt(ref);
+    for (uint32_t m = sigMatches(b, sig); m; m &= m - 1) {
+      const int w = __builtin_ctz(m) >> 1;
+      m &= m - 1;  // the way's second bit
+      if (sameKey(slots_[b.slot[w]].key, key)) return static_cast<int32_t>(b.slot[w]);
+    }
+    if (b.next == kNone) return -1;
+    ref = b.next;
+  }
 }
 
 void FlowTable::lookupBulk(const FlowKey* const* keys, uint32_t n,
                            int32_t* positions) const noexcept {
-  if (n == 0) return;
-  rte_hash_lookup_bulk(hash_, reinterpret_cast<const void**>(const_cast<const FlowKey**>(keys)), n,
-                       positions);
-  for (uint32_t i = 0; i < n; ++i) {
-    if (positions[i] < 0) positions[i] = -1;
+  uint32_t h[kBurstSize];
+  uint32_t cand[kBurstSize];
+  bool slow[kBurstSize];
+  for (uint32_t k = 0; k < n; ++k) {
+    h[k] = hashOf(*keys[k]);
+    rte_prefetch0(&buckets_[h[k] & mask_]);
+  }
+  for (uint32_t k = 0; k < n; ++k) {
+    const Bucket& b = buckets_[h[k] & mask_];
+    const uint32_t m = sigMatches(b, sigOf(h[k]));
+    // More than one way matched, or a chain follows: the full walk if the first way is not it.
+    slow[k] = __builtin_popcount(m) > 2 || b.next != kNone;
+    if (m) {
+      cand[k] = b.slot[__builtin_ctz(m) >> 1];
+      rte_prefetch0(&slots_[cand[k]]);
+    } else {
+      cand[k] = kNone;
+    }
+  }
+  for (uint32_t k = 0; k < n; ++k) {
+    if (cand[k] != kNone && sameKey(slots_[cand[k]].key, *keys[k])) {
+      positions[k] = static_cast<int32_t>(cand[k]);
+    } else {
+      positions[k] = slow[k] ? find(*keys[k], h[k]) : -1;
+    }
   }
 }
 
-int32_t FlowTable::lookup(const FlowKey& key) const noexcept {
-  const int32_t pos = rte_hash_lookup(hash_, &key);
-  return pos < 0 ? -1 : pos;
-}
+int32_t FlowTable::lookup(const FlowKey& key) const noexcept { return find(key, hashOf(key)); }
 
 int32_t FlowTable::insert(const FlowKey& key) noexcept {
-  if (rte_hash_count(hash_) >= static_cast<int32_t>(capacity_)) return lookup(key);
-  const int32_t pos = rte_hash_add_key(hash_, &key);
-  return pos < 0 ? -1 : pos;
+  const uint32_t h = hashOf(key);
+  const int32_t existing = find(key, h);
+  if (existing >= 0 || count_.load(std::memory_order_relaxed) >= capacity_) return existing;
+  // The chain's first free way; only its last bucket can have one.
+  Bucket* b = &buckets_[h & mask_];
+  uint32_t freeWays = sigMatches(*b, 0);
+  while (!freeWays && b->next != kNone) {
+    b = &bucketAt(b->next);
+    freeWays = sigMatches(*b, 0);
+  }
+  int w;
+  if (freeWays) {
+    w = __builtin_ctz(freeWays) >> 1;
+  } else {
+    if (nFreeExt_ == 0) return -1;  // cannot happen (see init), but never write out of bounds
+    const uint32_t e = freeExt_[--nFreeExt_];
+    Bucket& nb = ext_[e];
+    std::memset(nb.sig, 0, sizeof nb.sig);
+    nb.next = kNone;
+    b->next = nBuckets_ + e;
+    b = &nb;
+    w = 0;
+  }
+  const uint32_t s = freeSlots_[--nFreeSlots_];
+  slots_[s].key = key;
+  slots_[s].entry = FlowEntry{};
+  used_[s] = 1;
+  b->sig[w] = sigOf(h);
+  b->slot[w] = s;
+  count_.store(count_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  return static_cast<int32_t>(s);
 }
 
-void FlowTable::erase(const FlowKey& key) noexcept { rte_hash_del_key(hash_, &key); }
-
-uint32_t FlowTable::size() const noexcept { return static_cast<uint32_t>(rte_hash_count(hash_)); }
+void FlowTable::erase(const FlowKey& key) noexcept {
+  const uint32_t h = hashOf(key);
+  const uint16_t sig = sigOf(h);
+  uint32_t ref = h & mask_;
+  Bucket* hit = nullptr;
+  int hitWay = 0;
+  // Find the key, then the chain's last bucket (and the one before it).
+  uint32_t prevRef = kNone;
+  for (;;) {
+    Bucket& b = bucketAt(ref);
+    if (!hit) {
+      for (uint32_t m = sigMatches(b, sig); m; m &= m - 1) {
+        const int w = __builtin_ctz(m) >> 1;
+        m &= m - 1;
+        if (sameKey(slots_[b.slot[w]].key, key)) {
+          hit = &b;
+          hitWay = w;
+          break;
+        }
+      }
+    }
+    if (b.next == kNone) break;
+    prevRef = ref;
+    ref = b.next;
+  }
+  if (!hit) return;
+  const uint32_t s = hit->slot[hitWay];
+  used_[s] = 0;
+  freeSlots_[nFreeSlots_++] = s;
+  count_.store(count_.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
+  // Keep every bucket but the chain's last full: its last used way fills the hole.
+  Bucket& last = bucketAt(ref);
+  const uint32_t usedWays = ~sigMatches(last, 0) & 0xffffu;  // not empty: it holds a key
+  const int lastWay = (31 - __builtin_clz(usedWays)) >> 1;
+  hit->sig[hitWay] = last.sig[lastWay];
+  hit->slot[hitWay] = last.slot[lastWay];
+  last.sig[lastWay] = 0;
+  if (ref >= nBuckets_ && sigMatches(last, 0) == 0xffffu) {  // an extension bucket now empty
+    bucketAt(prevRef).next = kNone;
+    freeExt_[nFreeExt_++] = ref - nBuckets_;
+  }
+}
 
 bool FlowTable::next(uint32_t* cursor, const FlowKey** key, int32_t* pos) const noexcept {
-  const void* k;
-  void* data;
-  const int32_t p = rte_hash_iterate(hash_, &k, &data, cursor);
-  if (p < 0) return false;
-  *key = static_cast<const FlowKey*>(k);
-  *pos = p;
-  return true;
+  for (uint32_t i = *cursor; i < capacity_; ++i) {
+    if (used_[i]) {
+      *cursor = i + 1;
+      *key = &slots_[i].key;
+      *pos = static_cast<int32_t>(i);
+      return true;
+    }
+  }
+  *cursor = capacity_;
+  return false;
 }
 
 uint32_t FlowTable::expire(uint64_t now, uint32_t budget) noexcept {
@@ -77,10 +244,9 @@ uint32_t FlowTable::expire(uint64_t now, uint32_t budget) noexcept {
       cursor_ = 0;
       break;
     }
-    if (entries_[pos].expires <= now) {
-      FlowKey copy;
-      std::memcpy(&copy, key, sizeof copy);
-      rte_hash_del_key(hash_, &copy);
+    if (slots_[pos].entry.expires <= now) {
+      const FlowKey copy = *key;
+      erase(copy);
       ++removed;
     }
   }

@@ -1,19 +1,20 @@
 // The connection table of one worker lcore: normalised 5-tuple -> flow state,
 // so both directions of a flow meet the same entry. One writer (its worker),
 // no locks: multi-lcore setups use a symmetric RSS hash so both directions of
-// a flow reach the same worker (see README). rte_hash (cuckoo with extendable
-// buckets) keeps it full only when it really is full; a full table denies new
-// flows. Expiry is lazy on lookup plus an incremental sweep.
+// a flow reach the same worker (see README). A hash table of its own (not
+// rte_hash): each key lives with its flow state in one 64-byte slot, so a hit
+// costs one bucket line and one slot line; buckets overflow into a chain of
+// extension buckets, so the table is full only when it really is full; a full
+// table denies new flows. Expiry is lazy on lookup plus an incremental sweep.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
-#include <memory>
+#include <cstring>
 #include <string>
 
 #include "dataplane/packet_meta.h"
 #include "dataplane/wire.h"
-
-struct rte_hash;
 
 namespace isogate::dataplane {
 
@@ -38,6 +39,7 @@ struct FlowEntry {
   bool replied = false;
   uint8_t finSeen = 0;  // bit 0: from initiator, bit 1: from responder
 };
+static_assert(sizeof(FlowEntry) == 24);
 
 // Builds the normalised key of a packet's own 5-tuple; *srcIsLo tells which end the source is.
 // Inline: built for every tracked packet in the worker's per-packet pass.
@@ -61,17 +63,20 @@ class FlowTable {
   FlowTable& operator=(const FlowTable&) = delete;
   ~FlowTable();
 
+  // `name` only names the table in error messages.
   bool init(const std::string& name, uint32_t capacity, int socket, std::string* error);
 
-  // Positions of the keys (-1 = absent). n <= kBurstSize.
+  // Positions of the keys (-1 = absent). n <= kBurstSize. Hashes the whole burst and
+  // prefetches its buckets, then matches signatures and prefetches the slots, then compares.
   void lookupBulk(const FlowKey* const* keys, uint32_t n, int32_t* positions) const noexcept;
   int32_t lookup(const FlowKey& key) const noexcept;
   // Position of a new (or the existing) entry; -1 when the table is full.
   int32_t insert(const FlowKey& key) noexcept;
   void erase(const FlowKey& key) noexcept;
-  FlowEntry& entry(int32_t pos) noexcept { return entries_[pos]; }
-  const FlowEntry& entry(int32_t pos) const noexcept { return entries_[pos]; }
-  uint32_t size() const noexcept;
+  FlowEntry& entry(int32_t pos) noexcept { return slots_[pos].entry; }
+  const FlowEntry& entry(int32_t pos) const noexcept { return slots_[pos].entry; }
+  // Readable from another thread (the control thread's totals).
+  uint32_t size() const noexcept { return count_.load(std::memory_order_relaxed); }
   uint32_t capacity() const noexcept { return capacity_; }
 
   // Removes up to `budget` expired entries, resuming where the last call ended. Returns removed.
@@ -84,11 +89,55 @@ class FlowTable {
   void forEachUntil(F&& f) const;
 
  private:
+  static constexpr int kWays = 8;
+  static constexpr uint32_t kNone = 0xffffffffu;
+  // One cache line: the key and its flow state.
+  struct alignas(64) Slot {
+    FlowKey key;
+    FlowEntry entry;
+  };
+  static_assert(sizeof(Slot) == 64);
+  // One cache line: 16-bit signatures (0 = free way) and slot numbers of 8 ways, and the
+  // next extension bucket of the chain (kNone = end).
+  struct alignas(64) Bucket {
+    uint16_t sig[kWays];
+    uint32_t slot[kWays];
+    uint32_t next;
+    uint32_t pad[3];
+  };
+  static_assert(sizeof(Bucket) == 64);
+
+  uint32_t hashOf(const FlowKey& key) const noexcept;
+  static uint16_t sigOf(uint32_t h) noexcept {
+    const auto s = static_cast<uint16_t>(h >> 16);
+    return s ? s : 1;
+  }
+  static bool sameKey(const FlowKey& a, const FlowKey& b) noexcept {
+    uint64_t x[5], y[5];
+    std::memcpy(x, &a, sizeof x);
+    std::memcpy(y, &b, sizeof y);
+    return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]) | (x[4] ^ y[4])) == 0;
+  }
+  static uint32_t sigMatches(const Bucket& b, uint16_t sig) noexcept;  // bit w: way w matches
+  Bucket& bucketAt(uint32_t ref) const noexcept {  // ref < nBuckets_: home; else extension
+    return ref < nBuckets_ ? buckets_[ref] : ext_[ref - nBuckets_];
+  }
+  int32_t find(const FlowKey& key, uint32_t h) const noexcept;  // the whole chain
   bool next(uint32_t* cursor, const FlowKey** key, int32_t* pos) const noexcept;
-  rte_hash* hash_ = nullptr;
-  std::unique_ptr<FlowEntry[]> entries_;
+  void release() noexcept;
+
+  Bucket* buckets_ = nullptr;  // home buckets, nBuckets_ (a power of two)
+  Bucket* ext_ = nullptr;      // extension buckets
+  Slot* slots_ = nullptr;      // capacity_
+  uint8_t* used_ = nullptr;    // capacity_: 1 = slot holds a live key (for iteration)
+  uint32_t* freeSlots_ = nullptr;  // stack of free slot numbers
+  uint32_t* freeExt_ = nullptr;    // stack of free extension bucket numbers
+  uint32_t nFreeSlots_ = 0, nFreeExt_ = 0;
+  uint32_t nBuckets_ = 0, mask_ = 0, nExt_ = 0;
+  uint32_t seed_ = 0;
   uint32_t capacity_ = 0;
   uint32_t cursor_ = 0;
+  std::atomic<uint32_t> count_{0};
 };
 
 template <class F>
@@ -96,7 +145,7 @@ void FlowTable::forEach(F&& f) const {
   uint32_t cursor = 0;
   const FlowKey* key;
   int32_t pos;
-  while (next(&cursor, &key, &pos)) f(*key, entries_[pos]);
+  while (next(&cursor, &key, &pos)) f(*key, slots_[pos].entry);
 }
 
 template <class F>
@@ -105,7 +154,7 @@ void FlowTable::forEachUntil(F&& f) const {
   const FlowKey* key;
   int32_t pos;
   while (next(&cursor, &key, &pos))
-    if (!f(*key, entries_[pos])) return;
+    if (!f(*key, slots_[pos].entry)) return;
 }
 
 }  // namespace isogate::dataplane

@@ -1,0 +1,122 @@
+// The connection table's own hash table (dataplane/flow_table.h): every key inserted is found
+// by lookup() and lookupBulk() until it is erased, never after; a full table refuses new keys
+// but returns existing ones; positions stay put while other keys come and go; iteration and
+// the expiry sweep see exactly the live keys. Small tables filled to the brim, many times with
+// fresh random seeds, so overflow chains of extension buckets are built and emptied too.
+#include <gtest/gtest.h>
+#include <rte_memory.h>
+
+#include <algorithm>
+#include <map>
+#include <random>
+#include <set>
+#include <vector>
+
+#include "dataplane/flow_table.h"
+#include "tests/dataplane/harness.h"
+
+namespace isogate::dataplane {
+namespace {
+
+FlowKey keyOf(uint32_t n) {
+  FlowKey k;
+  bool lo;
+  makeFlowKey(false, 17, 0xc6120000u + n, 0xac101e0au, static_cast<uint16_t>(1024 + n % 7), 5000,
+              &k, &lo);
+  return k;
+}
+
+// Checks the table holds exactly `live` (key number -> position), by single and bulk lookups,
+// that absent keys are not found, and that iteration sees each live key once.
+void expectExactly(const FlowTable& t, const std::map<uint32_t, int32_t>& live, uint32_t universe) {
+  ASSERT_EQ(t.size(), live.size());
+  std::vector<FlowKey> keys;
+  std::vector<uint32_t> numbers;
+  for (uint32_t n = 0; n < universe; ++n) {
+    const auto it = live.find(n);
+    const int32_t want = it == live.end() ? -1 : it->second;
+    ASSERT_EQ(t.lookup(keyOf(n)), want) << "key " << n;
+    keys.push_back(keyOf(n));
+    numbers.push_back(n);
+  }
+  for (size_t start = 0; start < keys.size(); start += kBurstSize) {
+    const uint32_t count = static_cast<uint32_t>(std::min<size_t>(kBurstSize, keys.size() - start));
+    const FlowKey* ptrs[kBurstSize];
+    int32_t pos[kBurstSize];
+    for (uint32_t k = 0; k < count; ++k) ptrs[k] = &keys[start + k];
+    t.lookupBulk(ptrs, count, pos);
+    for (uint32_t k = 0; k < count; ++k) {
+      const auto it = live.find(numbers[start + k]);
+      ASSERT_EQ(pos[k], it == live.end() ? -1 : it->second) << "bulk, key " << numbers[start + k];
+    }
+  }
+  std::set<int32_t> seen;
+  t.forEach([&](const FlowKey& key, const FlowEntry&) {
+    const int32_t p = t.lookup(key);
+    EXPECT_GE(p, 0);
+    EXPECT_TRUE(seen.insert(p).second);
+  });
+  EXPECT_EQ(seen.size(), live.size());
+}
+
+TEST(FlowTableTest, FillEraseRefillKeepsEveryKeyFindable) {
+  ASSERT_NE(test::EalEnvironment::pool(), nullptr);  // the EAL is up (and the harness linked in)
+  std::mt19937 rng(7);
+  for (int round = 0; round < 200; ++round) {
+    FlowTable t;
+    std::string error;
+    ASSERT_TRUE(t.init("ft-test", 64, SOCKET_ID_ANY, &error)) << error;
+    ASSERT_EQ(t.capacity(), 64u);
+    std::map<uint32_t, int32_t> live;
+    for (uint32_t n = 0; n < 64; ++n) {
+      const int32_t p = t.insert(keyOf(n));
+      ASSERT_GE(p, 0);
+      t.entry(p).rule = n;
+      live[n] = p;
+    }
+    // Full: a new key is refused, an existing one still answers with its position.
+    EXPECT_EQ(t.insert(keyOf(64)), -1);
+    EXPECT_EQ(t.insert(keyOf(5)), live[5]);
+    expectExactly(t, live, 80);
+    // Erase a random half (and one absent key: nothing happens), then check again.
+    std::vector<uint32_t> order(64);
+    for (uint32_t n = 0; n < 64; ++n) order[n] = n;
+    std::shuffle(order.begin(), order.end(), rng);
+    t.erase(keyOf(70));
+    for (int k = 0; k < 32; ++k) {
+      t.erase(keyOf(order[k]));
+      live.erase(order[k]);
+    }
+    expectExactly(t, live, 80);
+    for (const auto& [n, p] : live) ASSERT_EQ(t.entry(p).rule, n);  // positions did not move
+    // Refill with other keys up to the brim.
+    for (uint32_t n = 100; live.size() < 64; ++n) {
+      const int32_t p = t.insert(keyOf(n));
+      ASSERT_GE(p, 0);
+      live[n] = p;
+    }
+    EXPECT_EQ(t.insert(keyOf(1000)), -1);
+    expectExactly(t, live, 140);
+  }
+}
+
+TEST(FlowTableTest, ExpirySweepRemovesExactlyTheExpired) {
+  ASSERT_NE(test::EalEnvironment::pool(), nullptr);
+  FlowTable t;
+  std::string error;
+  ASSERT_TRUE(t.init("ft-test-expire", 1000, SOCKET_ID_ANY, &error)) << error;
+  std::map<uint32_t, int32_t> live;
+  for (uint32_t n = 0; n < 1000; ++n) {
+    const int32_t p = t.insert(keyOf(n));
+    ASSERT_GE(p, 0);
+    t.entry(p).expires = n % 3 == 0 ? 100 : 1000;
+    if (n % 3 != 0) live[n] = p;
+  }
+  uint32_t removed = 0;
+  for (int call = 0; call < 20; ++call) removed += t.expire(500, 128);  // budget per call
+  EXPECT_EQ(removed, 334u);
+  expectExactly(t, live, 1000);
+}
+
+}  // namespace
+}  // namespace isogate::dataplane
