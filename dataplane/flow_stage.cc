@@ -48,19 +48,20 @@ void FlowStage::advance(FlowEntry& e, PacketMeta& md, uint64_t now) noexcept {
 void FlowStage::process(Burst& b) noexcept {
   begin();
   for (int i = 0; i < b.count; ++i) {
-    if (b.live(i)) prepare(b, i);
+    if (b.live(i)) addKey(b, i);
   }
-  resolve(b);
+  lookup();
+  for (int i = 0; i < b.count; ++i) {
+    if (b.live(i)) decide(b, i);
+  }
 }
 
-void FlowStage::resolve(Burst& b) noexcept {
-  const uint32_t n = n_;
-  ctx_.flows.lookupBulk(keyPtr_, n, pos_);
-  for (uint32_t k = 0; k < n; ++k) {
-    if (pos_[k] >= 0) rte_prefetch0(&ctx_.flows.entry(pos_[k]));
-  }
+// The flow decision for the tracked packet with key k. Decisions are taken in burst order and
+// only they (and the classifier, later) change the table, as when each packet was looked up
+// on its own; an entry erased by an earlier packet of the burst is met again as expired.
+void FlowStage::resolveOne(Burst& b, uint32_t k) noexcept {
   const uint32_t generation = b.tables->generation();
-  for (uint32_t k = 0; k < n; ++k) {
+  {
     PacketMeta& md = b.meta[index_[k]];
     const bool v6 = b.isV6(index_[k]);
     int32_t p = pos_[k];
@@ -86,7 +87,7 @@ void FlowStage::resolve(Burst& b) noexcept {
         } else {
           md.path = Path::Established;
         }
-        continue;
+        return;
       }
     }
     md.pendingNew = true;

@@ -6,6 +6,7 @@
 // left is marked as the first packet of a new flow for the classifier.
 #pragma once
 
+#include "dataplane/policy_tables.h"
 #include "dataplane/wire.h"
 #include "dataplane/worker_context.h"
 
@@ -27,18 +28,27 @@ bool isEchoReply(const PacketMeta& md, bool v6) noexcept;
 class FlowStage {
  public:
   explicit FlowStage(WorkerContext& ctx) : ctx_(ctx) {}
-  // begin(), prepare() for each live packet, resolve(): the worker fuses prepare() into
-  // its per-packet pass after the zone checks; process() does the three on a whole burst.
+  // process() on a whole burst (after the zone checks): begin(), addKey() for each live
+  // packet, lookup(), decide() for each packet still live. The worker runs addKey() before
+  // the zone checks instead, so that a packet of a flow the current policy judged takes its
+  // zones from the flow (knownZones()) rather than from two longest-prefix searches, and
+  // decide() after them, in the same per-packet pass.
   void process(Burst& b) noexcept;
   void begin() noexcept {
     n_ = 0;
     candidates_ = 0;
   }
-  // Fragments and untracked packets are decided here; tracked ones get their key built
-  // for the burst's one bulk lookup.
-  void prepare(Burst& b, int i) noexcept;  // inline, below
-  // The bulk lookup, then each looked-up packet is matched to its flow or marked new.
-  void resolve(Burst& b) noexcept;
+  // A tracked packet (not a later fragment) gets its key built for the burst's bulk lookup.
+  void addKey(Burst& b, int i) noexcept;  // inline, below
+  // The burst's one bulk lookup of the keys added.
+  void lookup() noexcept { ctx_.flows.lookupBulk(keyPtr_, n_, pos_); }
+  // True when packet i belongs to a flow the burst's policy judged: *src / *dst are then its
+  // zones as kept in the flow (its key holds these very addresses and zones depend on nothing
+  // else, so they equal what the zone table would say).
+  bool knownZones(const Burst& b, int i, uint16_t* src, uint16_t* dst) const noexcept;
+  // Fragments and untracked packets are decided here; tracked ones are matched to their flow
+  // (advanced) or marked as the first packet of a new flow.
+  void decide(Burst& b, int i) noexcept;  // inline, below
   // Packets of the burst left for the classifier (new flows, stateless, re-checks).
   uint32_t candidates() const noexcept { return candidates_; }
   // Advances a known flow for packet md (direction already set) and refreshes its timeout.
@@ -47,6 +57,7 @@ class FlowStage {
  private:
   void fragment(Burst& b, int i) noexcept;
   void related(Burst& b, int i) noexcept;
+  void resolveOne(Burst& b, uint32_t k) noexcept;  // tracked packet with key k
   WorkerContext& ctx_;
   // The burst's tracked packets: keys, which end the source is, burst slot, table position.
   FlowKey keys_[kBurstSize];
@@ -54,6 +65,7 @@ class FlowStage {
   bool srcIsLo_[kBurstSize] = {};
   int index_[kBurstSize] = {};
   int32_t pos_[kBurstSize] = {};
+  int8_t keyOf_[kBurstSize] = {};  // burst slot -> its key's number, -1 = none
   uint32_t n_ = 0;
   uint32_t candidates_ = 0;
 };
@@ -61,21 +73,42 @@ class FlowStage {
 // Fills md's cls* fields: the first packet of the flow as the initiator sent it.
 void setInitiatorView(PacketMeta& md, bool v6) noexcept;
 
-inline void FlowStage::prepare(Burst& b, int i) noexcept {
+inline void FlowStage::addKey(Burst& b, int i) noexcept {
   PacketMeta& md = b.meta[i];
   const bool v6 = b.isV6(i);
-  if (md.frag == FragKind::Later) [[unlikely]] {
-    fragment(b, i);
-    return;
-  }
-  if (!tracked(md, v6)) [[unlikely]] {
-    related(b, i);
+  keyOf_[i] = -1;
+  if ((md.l3 != L3Kind::Ipv4 && !v6) || md.frag == FragKind::Later || !tracked(md, v6))
+      [[unlikely]] {
     return;
   }
   const uint32_t n = n_++;
   makeFlowKey(v6, md.proto, md.src, md.dst, md.sport, md.dport, &keys_[n], &srcIsLo_[n]);
   keyPtr_[n] = &keys_[n];
   index_[n] = i;
+  keyOf_[i] = static_cast<int8_t>(n);
+}
+
+inline bool FlowStage::knownZones(const Burst& b, int i, uint16_t* src,
+                                  uint16_t* dst) const noexcept {
+  const int k = keyOf_[i];
+  if (k < 0 || pos_[k] < 0) return false;
+  const FlowEntry& e = ctx_.flows.entry(pos_[k]);
+  if (e.generation != b.tables->generation()) return false;
+  const bool reply = srcIsLo_[k] != e.initiatorIsLo;
+  *src = reply ? e.toZone : e.fromZone;
+  *dst = reply ? e.fromZone : e.toZone;
+  return true;
+}
+
+inline void FlowStage::decide(Burst& b, int i) noexcept {
+  const int k = keyOf_[i];
+  if (k >= 0) [[likely]] {
+    resolveOne(b, static_cast<uint32_t>(k));
+  } else if (b.meta[i].frag == FragKind::Later) {
+    fragment(b, i);
+  } else {
+    related(b, i);
+  }
 }
 
 }  // namespace isogate::dataplane

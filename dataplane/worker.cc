@@ -75,24 +75,32 @@ void Worker::runChunk(uint16_t port, rte_mbuf* const* pkts, uint16_t n, TxBuffer
   account_.process(b, tx);
 }
 
-// The forwarding pipeline in three passes over the burst instead of one per stage: (1) ARP/ND,
-// zones and isolation, connection-table key, per packet; then the burst's one bulk lookup and
-// the flow decisions; the classifier only when some packet needs it; (2) forwarding and
-// accounting, per packet. Each stage sees a packet in the same order and state as when the
-// stages ran one after the other: a stage's decision for one packet never depends on a later
-// stage's work on another packet of the burst (the connection table changes only in the flow
-// decisions and the classifier, which still run on the whole burst, in order).
+// The forwarding pipeline in few passes over the burst instead of one per stage: (1) ARP/ND
+// and the connection-table key, per packet; the burst's one bulk lookup (read only); (2) zones
+// and isolation (zones taken from the packet's flow when the current policy judged it), then
+// the flow decision, per packet; the classifier only when some packet needs it; (3) forwarding
+// and accounting, per packet. Each stage sees a packet in the same order and state as when
+// the stages ran one after the other: a stage's decision for one packet never depends on a
+// later stage's work on another packet of the burst (the connection table changes only in the
+// flow decisions and the classifier, which still run on the whole burst in order; the zone
+// checks read nothing they change).
 void Worker::judge(Burst& b, TxBuffer& tx) noexcept {
   bool firstFragment = false;
   flows_.begin();
   for (int i = 0; i < b.count; ++i) {
     if (!b.live(i) || local_.handle(b, i)) continue;
-    zones_.judgeOne(b, i);
+    flows_.addKey(b, i);
+  }
+  flows_.lookup();
+  for (int i = 0; i < b.count; ++i) {
+    if (!b.live(i)) continue;
+    uint16_t srcZone = kNoZone, dstZone = kNoZone;
+    const bool known = flows_.knownZones(b, i, &srcZone, &dstZone);
+    zones_.judgeOne(b, i, known, srcZone, dstZone);
     if (!b.live(i)) continue;
     firstFragment |= b.meta[i].frag == FragKind::First;
-    flows_.prepare(b, i);
+    flows_.decide(b, i);
   }
-  flows_.resolve(b);
   if (flows_.candidates() || firstFragment) classify_.process(b);
   forward_.begin();
   account_.begin(b);

@@ -18,28 +18,32 @@ class ZoneStage {
   explicit ZoneStage(WorkerContext& ctx) : ctx_(ctx) {}
   void process(Burst& b) noexcept;
   // One live packet (not ARP / neighbour discovery): drops it, answers it, or leaves it live
-  // with srcZone / dstZone set.
+  // with srcZone / dstZone set. `known`: the zones are srcZone / dstZone (from the packet's
+  // flow, FlowStage::knownZones) and are not looked up again; every check still runs.
   // (Defined below: inlined into the worker's per-packet pass.)
-  void judgeOne(Burst& b, int i) noexcept;
+  void judgeOne(Burst& b, int i, bool known = false, uint16_t srcZone = kNoZone,
+                uint16_t dstZone = kNoZone) noexcept;
 
  private:
   template <bool kV6>
-  void judge(Burst& b, int i) noexcept;
+  void judge(Burst& b, int i, bool known, uint16_t srcZone, uint16_t dstZone) noexcept;
   WorkerContext& ctx_;
 };
 
-inline void ZoneStage::judgeOne(Burst& b, int i) noexcept {
+inline void ZoneStage::judgeOne(Burst& b, int i, bool known, uint16_t srcZone,
+                                uint16_t dstZone) noexcept {
   if (b.meta[i].l3 == L3Kind::Ipv4) {
-    judge<false>(b, i);
+    judge<false>(b, i, known, srcZone, dstZone);
   } else if (b.meta[i].l3 == L3Kind::Ipv6) {
-    judge<true>(b, i);
+    judge<true>(b, i, known, srcZone, dstZone);
   } else {
     b.drop(i, DropReason::UnsupportedL2);
   }
 }
 
 template <bool kV6>
-inline void ZoneStage::judge(Burst& b, int i) noexcept {
+inline void ZoneStage::judge(Burst& b, int i, bool known, uint16_t srcZone,
+                             uint16_t dstZone) noexcept {
   PacketMeta& md = b.meta[i];
   const PolicyTables& t = *b.tables;
   if (impossibleSource<kV6>(md.src)) {
@@ -50,8 +54,8 @@ inline void ZoneStage::judge(Burst& b, int i) noexcept {
     b.drop(i, DropReason::ToGateway);
     return;
   }
-  md.srcZone = t.zones().lookup<kV6>(md.src);
-  md.dstZone = t.zones().lookup<kV6>(md.dst);
+  md.srcZone = known ? srcZone : t.zones().lookup<kV6>(md.src);
+  md.dstZone = known ? dstZone : t.zones().lookup<kV6>(md.dst);
   const uint16_t portZone = t.portZone(b.inPort);
   if (md.srcZone != portZone) {
     const bool breach =
