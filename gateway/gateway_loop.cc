@@ -104,6 +104,7 @@ int GatewayLoop::run() {
     backend_.tick();
     exportFlows();
     stats_.tick(backend_, events_);
+    conntrackDrops_.tick(events_);
     if (!(fds[0].revents & POLLIN)) continue;
     signalfd_siginfo info;
     while (read(signalFd_, &info, sizeof info) == sizeof info) {

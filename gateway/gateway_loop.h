@@ -6,6 +6,7 @@
 #include <chrono>
 #include <functional>
 
+#include "gateway/conntrack_drop_reporter.h"
 #include "gateway/event_output.h"
 #include "gateway/nflog_reader.h"
 #include "gateway/policy_loader.h"
@@ -45,6 +46,7 @@ class GatewayLoop {
                               std::chrono::seconds(mgmt::kFlowSnapshotStaleSeconds - mgmt::kFlowSnapshotPeriodSeconds)};
   std::string lastFlowError_;  // printed once, not every period
   StatsReporter stats_;
+  ConntrackDropReporter conntrackDrops_;  // the kernel's own table full (nf_conntrack_max)
 };
 
 }  // namespace isogate::gateway
