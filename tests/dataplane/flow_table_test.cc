@@ -7,6 +7,7 @@
 #include <rte_memory.h>
 
 #include <algorithm>
+#include <cstring>
 #include <map>
 #include <random>
 #include <set>
@@ -116,6 +117,42 @@ TEST(FlowTableTest, ExpirySweepRemovesExactlyTheExpired) {
   for (int call = 0; call < 20; ++call) removed += t.expire(500, 128);  // budget per call
   EXPECT_EQ(removed, 334u);
   expectExactly(t, live, 1000);
+}
+
+// The key's bytes: each end's address in network byte order (IPv4: 4 bytes, then 12 zero
+// bytes), the lower (address, port) end first, then the two ports (host order), protocol,
+// family and two zero bytes. The flow export reads the addresses as such bytes
+// (gateway/dpdk_flows.cc), and both directions of a flow must give the very same 40 bytes
+// (hashed and compared whole), padding included.
+TEST(FlowTableTest, KeyBytesAreTheDocumentedLayout) {
+  FlowKey k;
+  bool srcIsLo = true;
+  // 198.51.100.7:40000 -> 172.16.30.10:443: the destination is the lower end.
+  makeFlowKey(false, 6, 0xc6336407u, 0xac101e0au, 40000, 443, &k, &srcIsLo);
+  EXPECT_FALSE(srcIsLo);
+  const uint8_t want4[40] = {172, 16, 30, 10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                             198, 51, 100, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                             0xbb, 0x01, 0x40, 0x9c, 6, 4, 0, 0};
+  EXPECT_EQ(std::memcmp(&k, want4, 40), 0);
+  EXPECT_EQ(k.portLo, 443);
+  EXPECT_EQ(k.portHi, 40000);
+  FlowKey reply;
+  makeFlowKey(false, 6, 0xac101e0au, 0xc6336407u, 443, 40000, &reply, &srcIsLo);
+  EXPECT_TRUE(srcIsLo);
+  EXPECT_EQ(std::memcmp(&k, &reply, sizeof k), 0);
+  // 2001:db8::1 port 53 -> 2001:db8::2 port 5353 (UDP): the source is the lower end.
+  const U128 a = (U128{0x20010db800000000ull} << 64) | 1, b = (U128{0x20010db800000000ull} << 64) | 2;
+  makeFlowKey(true, 17, a, b, 53, 5353, &k, &srcIsLo);
+  EXPECT_TRUE(srcIsLo);
+  const uint8_t want6[40] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
+                             0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2,
+                             53, 0, 0xe9, 0x14, 17, 6, 0, 0};
+  EXPECT_EQ(std::memcmp(&k, want6, 40), 0);
+  // Same addresses: the lower port decides.
+  makeFlowKey(false, 17, 0x0a000001u, 0x0a000001u, 9, 7, &k, &srcIsLo);
+  EXPECT_FALSE(srcIsLo);
+  EXPECT_EQ(k.portLo, 7);
+  EXPECT_EQ(k.portHi, 9);
 }
 
 }  // namespace
