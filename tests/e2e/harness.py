@@ -1,9 +1,11 @@
 """Drives the e2e topology: host agents, probe batches, wire logs, the gateway process and
 its event output. Backend-neutral except for `Gateway` (the isogate-gw process)."""
 
+import argparse
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -14,6 +16,75 @@ from scenarios import HOSTS, PROBES, ZONES
 PY = "/usr/bin/python3"  # the system python has scapy and yaml
 HERE = os.path.dirname(os.path.abspath(__file__))
 SERVER_PORTS = [22, 53, 443, 8080, 8081, 8082]
+BINARIES = ("gw", "mgmtd", "ctl")
+FAILURES = []
+
+
+# --- a driver's assertions, command line and exit status ----------------------------------
+
+def check(cond, what):
+    """Records one assertion: printed PASS/FAIL, and a failure makes the driver exit 1."""
+    print(("PASS " if cond else "FAIL ") + what, flush=True)
+    if not cond:
+        FAILURES.append(what)
+    return cond
+
+
+def finish(work):
+    """A driver's exit status: 1 when an assertion failed (the work dir is kept for the
+    post-mortem), else 0 with the work dir removed."""
+    if FAILURES:
+        print(f"{len(FAILURES)} assertion(s) failed; work dir {work}", flush=True)
+        return 1
+    shutil.rmtree(work, ignore_errors=True)
+    print("all assertions passed", flush=True)
+    return 0
+
+
+def binaries_parser(cases=None):
+    """The command line every driver of all three binaries shares, so each adds only its own options."""
+    ap = argparse.ArgumentParser()
+    for k in BINARIES:
+        ap.add_argument(f"--{k}", required=True)
+    if cases is not None:
+        ap.add_argument("case", choices=sorted(cases))
+    return ap
+
+
+def parse_binaries(ap):
+    """Parses with the binaries' paths made absolute: the cases start them from other directories."""
+    args = ap.parse_args()
+    for k in BINARIES:
+        setattr(args, k, os.path.abspath(getattr(args, k)))
+    return args
+
+
+def write_gateway_config(topo, work, workers):
+    """Replaces the work dir's kernel gateway.yaml with the DPDK topology's (af_packet ports)."""
+    with open(os.path.join(work, "gateway.yaml"), "w") as f:
+        f.write(topo.gateway_config(workers=workers))
+
+
+def run_in_topology(topology, case):
+    """Runs case(topo) in a topology torn down on every exit; an assertion that aborts it is a failure."""
+    with topology as topo:
+        try:
+            case(topo)
+        except AssertionError as e:
+            check(False, f"aborted: {e}")
+
+
+def run_with_hosts(topology, work, case, prepare=None):
+    """run_in_topology with prepare(topo) first and then the host agents, stopped on every exit."""
+    def body(topo):
+        if prepare:
+            prepare(topo)
+        hosts = Hosts(topo, work).start()
+        try:
+            case(topo, hosts)
+        finally:
+            hosts.stop()
+    run_in_topology(topology, body)
 
 
 class Hosts:

@@ -22,7 +22,7 @@ sys.path.insert(0, HERE)
 import test_kernel_backend as kb  # noqa: E402
 from dpdk_topology import DpdkTopology  # noqa: E402
 from topology import LINKS  # noqa: E402
-from harness import Gateway, Hosts  # noqa: E402
+from harness import Gateway, run_with_hosts, write_gateway_config  # noqa: E402
 from scenarios import Scenario, all_scenarios  # noqa: E402
 
 check = kb.check
@@ -73,16 +73,9 @@ def main():
     ap.add_argument("case", choices=sorted(CASES))
     args = ap.parse_args()
     work = kb.setup_workdir()
-    with DpdkTopology("d" + args.case[:4]) as topo:
-        with open(os.path.join(work, "gateway.yaml"), "w") as f:
-            f.write(topo.gateway_config(workers=2 if args.case == "matrix2" else 1))
-        hosts = Hosts(topo, work).start()
-        try:
-            CASES[args.case](topo, hosts, work, os.path.abspath(args.gw))
-        except AssertionError as e:
-            check(False, f"aborted: {e}")
-        finally:
-            hosts.stop()
+    run_with_hosts(DpdkTopology("d" + args.case[:4]), work,
+                   lambda topo, hosts: CASES[args.case](topo, hosts, work, os.path.abspath(args.gw)),
+                   prepare=lambda topo: write_gateway_config(topo, work, 2 if args.case == "matrix2" else 1))
     return kb.finish(work)
 
 

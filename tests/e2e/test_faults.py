@@ -23,7 +23,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from harness import PY, Gateway, Hosts, arrived, parse_event  # noqa: E402
+from harness import PY, Gateway, arrived, parse_event, run_with_hosts  # noqa: E402
 from scenarios import HOSTS  # noqa: E402
 from test_kernel_backend import Stream, check, finish, load_policy, setup_workdir, stateless_ruleset, write_policy  # noqa: E402
 from topology import Topology  # noqa: E402
@@ -242,14 +242,8 @@ def main():
     ap.add_argument("case", choices=sorted(CASES))
     args = ap.parse_args()
     work = setup_workdir()
-    with Topology("flt" + args.case[:2]) as topo:
-        hosts = Hosts(topo, work).start()
-        try:
-            CASES[args.case](topo, hosts, work, os.path.abspath(args.gw), args.reloads)
-        except AssertionError as e:
-            check(False, f"aborted: {e}")
-        finally:
-            hosts.stop()
+    run_with_hosts(Topology("flt" + args.case[:2]), work,
+                   lambda topo, hosts: CASES[args.case](topo, hosts, work, os.path.abspath(args.gw), args.reloads))
     return finish(work)
 
 

@@ -23,7 +23,6 @@ then frees the space and makes more. It asserts:
 Usage: test_faults_disk.py --gw GW --mgmtd MGMTD --ctl ISOGATECTL [--break-denied]
 """
 
-import argparse
 import errno
 import json
 import os
@@ -35,7 +34,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 import test_kernel_backend as kb  # noqa: E402
-from harness import PY, Hosts  # noqa: E402
+from harness import PY, Hosts, binaries_parser, parse_binaries, run_in_topology  # noqa: E402
 from test_faults import Traffic, streams_intact  # noqa: E402
 from test_faults_syslog import BURST_SENDER, METRICS_READER, burst_arrived  # noqa: E402
 from scenarios import HOSTS  # noqa: E402
@@ -232,19 +231,14 @@ def case_disk_full(topo, work, bins, logs):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--gw", required=True)
-    ap.add_argument("--mgmtd", required=True)
-    ap.add_argument("--ctl", required=True)
+    ap = binaries_parser()
     ap.add_argument("--break-denied", action="store_true")
-    args = ap.parse_args()
+    args = parse_binaries(ap)
     if os.environ.get(MNTNS_ENV) != "1":
         # A mount namespace of our own: the tmpfs cannot outlive the test.
         os.environ[MNTNS_ENV] = "1"
         os.execvp("unshare", ["unshare", "-m", "--propagation", "private", PY, os.path.abspath(__file__)]
                   + sys.argv[1:])
-    for k in ("gw", "mgmtd", "ctl"):
-        setattr(args, k, os.path.abspath(getattr(args, k)))
     work = kb.setup_workdir()
     if args.break_denied:  # the self-test: let the sender's udp/9 class through
         doc = kb.load_policy(work)
@@ -255,11 +249,7 @@ def main():
     os.makedirs(logs)
     run("mount", "-t", "tmpfs", "-o", "size=64k,mode=0755", "isogate-faults-disk", logs)
     try:
-        with Topology("fdsk") as topo:
-            try:
-                case_disk_full(topo, work, args, logs)
-            except AssertionError as e:
-                check(False, f"aborted: {e}")
+        run_in_topology(Topology("fdsk"), lambda topo: case_disk_full(topo, work, args, logs))
     finally:
         if kb.FAILURES:  # keep the logs for the post-mortem
             subprocess.run(["cp", "-a", logs, os.path.join(work, "logs-copy")], check=False)

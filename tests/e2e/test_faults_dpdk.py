@@ -57,7 +57,7 @@ sys.path.insert(0, HERE)
 
 import test_kernel_backend as kb  # noqa: E402
 from dpdk_topology import DpdkTopology  # noqa: E402
-from harness import PY, Hosts  # noqa: E402
+from harness import PY, run_with_hosts, write_gateway_config  # noqa: E402
 from scenarios import HOSTS  # noqa: E402
 from test_faults import DeniedSender, StormGateway, Traffic, denied_arrivals, reload_loop, rss_kib, streams_intact  # noqa: E402
 
@@ -399,19 +399,14 @@ def main():
         doc["rules"].insert(0, {"name": "broken-on-purpose", "from": "extranet", "to": "internet",
                                 "services": [{"udp": [9]}], "action": "allow"})
         kb.write_policy(work, doc)
-    with DpdkTopology("fdk9" if args.case == "kill9" else "fdrl") as topo:
-        with open(os.path.join(work, "gateway.yaml"), "w") as f:
-            f.write(topo.gateway_config(workers=args.workers))
-        hosts = Hosts(topo, work).start()
-        try:
-            if args.case == "kill9":
-                case_kill9(topo, hosts, work, os.path.abspath(args.gw))
-            else:
-                case_reload_loop(topo, hosts, work, os.path.abspath(args.gw), args.reloads, args.break_denied)
-        except AssertionError as e:
-            check(False, f"aborted: {e}")
-        finally:
-            hosts.stop()
+
+    def case(topo, hosts):
+        if args.case == "kill9":
+            case_kill9(topo, hosts, work, os.path.abspath(args.gw))
+        else:
+            case_reload_loop(topo, hosts, work, os.path.abspath(args.gw), args.reloads, args.break_denied)
+    run_with_hosts(DpdkTopology("fdk9" if args.case == "kill9" else "fdrl"), work, case,
+                   prepare=lambda topo: write_gateway_config(topo, work, args.workers))
     return kb.finish(work)
 
 

@@ -21,7 +21,6 @@ Usage: test_faults_syslog.py --gw GW --mgmtd MGMTD --ctl ISOGATECTL [--break-den
   (used once to show that it can).
 """
 
-import argparse
 import os
 import re
 import subprocess
@@ -31,7 +30,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 import test_kernel_backend as kb  # noqa: E402
-from harness import PY, Hosts, arrived  # noqa: E402
+from harness import PY, Hosts, arrived, binaries_parser, parse_binaries, run_in_topology  # noqa: E402
 from scenarios import HOSTS  # noqa: E402
 from test_faults import Traffic, streams_intact  # noqa: E402
 from test_mgmt_acceptance import Mgmtd, PidGateway, Rsyslog, wait_for, write_config  # noqa: E402
@@ -181,20 +180,11 @@ def case_rsyslog_down(topo, work, bins, break_denied):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--gw", required=True)
-    ap.add_argument("--mgmtd", required=True)
-    ap.add_argument("--ctl", required=True)
+    ap = binaries_parser()
     ap.add_argument("--break-denied", action="store_true")
-    args = ap.parse_args()
-    for k in ("gw", "mgmtd", "ctl"):
-        setattr(args, k, os.path.abspath(getattr(args, k)))
+    args = parse_binaries(ap)
     work = kb.setup_workdir()
-    with Topology("fsys") as topo:
-        try:
-            case_rsyslog_down(topo, work, args, args.break_denied)
-        except AssertionError as e:
-            check(False, f"aborted: {e}")
+    run_in_topology(Topology("fsys"), lambda topo: case_rsyslog_down(topo, work, args, args.break_denied))
     return kb.finish(work)
 
 

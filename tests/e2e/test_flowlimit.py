@@ -24,7 +24,6 @@ connection opens).
 Usage: test_flowlimit.py --gw GW --mgmtd MGMTD --ctl CTL --backend kernel|dpdk [--no-limit]
 """
 
-import argparse
 import os
 import subprocess
 import sys
@@ -38,7 +37,7 @@ sys.path.insert(0, HERE)
 import test_kernel_backend as kb  # noqa: E402
 import test_mgmt_acceptance as ma  # noqa: E402
 from dpdk_topology import DpdkTopology  # noqa: E402
-from harness import PY, Hosts  # noqa: E402
+from harness import PY, Hosts, binaries_parser, parse_binaries, run_in_topology  # noqa: E402
 from scenarios import HOSTS  # noqa: E402
 from topology import Topology  # noqa: E402
 
@@ -213,22 +212,13 @@ def run(topo, work, bins, backend, limit):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--gw", required=True)
-    ap.add_argument("--mgmtd", required=True)
-    ap.add_argument("--ctl", required=True)
+    ap = binaries_parser()
     ap.add_argument("--backend", choices=["kernel", "dpdk"], required=True)
     ap.add_argument("--no-limit", action="store_true", help="self-test: without flows.max the run must fail")
-    args = ap.parse_args()
-    for k in ("gw", "mgmtd", "ctl"):
-        setattr(args, k, os.path.abspath(getattr(args, k)))
+    args = parse_binaries(ap)
     work = kb.setup_workdir()
     topology = DpdkTopology if args.backend == "dpdk" else Topology
-    with topology("fl" + args.backend[:1]) as topo:
-        try:
-            run(topo, work, args, args.backend, not args.no_limit)
-        except AssertionError as e:
-            check(False, f"aborted: {e}")
+    run_in_topology(topology("fl" + args.backend[:1]), lambda topo: run(topo, work, args, args.backend, not args.no_limit))
     return kb.finish(work)
 
 

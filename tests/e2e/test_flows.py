@@ -15,7 +15,6 @@ with the gateway stopped the table goes stale (exit 1, "is N s old"); with the d
 isogatectl exits 3. Waits are on conditions, bounded only to end a broken run.
 """
 
-import argparse
 import ipaddress
 import os
 import signal
@@ -29,6 +28,7 @@ sys.path.insert(0, HERE)
 import test_kernel_backend as kb  # noqa: E402
 import yaml  # noqa: E402
 from dpdk_topology import DpdkTopology  # noqa: E402
+from harness import binaries_parser, parse_binaries, run_in_topology  # noqa: E402
 from scenarios import HOSTS  # noqa: E402
 from test_mgmt_acceptance import Ctl, Mgmtd, PidGateway, wait_for, write_config  # noqa: E402
 from topology import Topology  # noqa: E402
@@ -255,21 +255,10 @@ CASES = {"kernel": ("nftables", Topology), "dpdk": ("dpdk", DpdkTopology)}
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--gw", required=True)
-    ap.add_argument("--mgmtd", required=True)
-    ap.add_argument("--ctl", required=True)
-    ap.add_argument("case", choices=sorted(CASES))
-    args = ap.parse_args()
-    for k in ("gw", "mgmtd", "ctl"):
-        setattr(args, k, os.path.abspath(getattr(args, k)))
+    args = parse_binaries(binaries_parser(CASES))
     work = kb.setup_workdir()
     backend, topology = CASES[args.case]
-    with topology("fl" + args.case[:3]) as topo:
-        try:
-            run_case(topo, work, args, backend)
-        except AssertionError as e:
-            check(False, f"aborted: {e}")
+    run_in_topology(topology("fl" + args.case[:3]), lambda topo: run_case(topo, work, args, backend))
     return kb.finish(work)
 
 

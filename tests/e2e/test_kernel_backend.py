@@ -22,32 +22,12 @@ import yaml
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from harness import PY, Gateway, Hosts, MgmtStub, arrived, make_workdir, run_scenarios  # noqa: E402
+from harness import (FAILURES, PY, Gateway, MgmtStub, arrived, check, finish,  # noqa: E402,F401 (re-exported)
+                     make_workdir, run_scenarios, run_with_hosts)
 from scenarios import HOSTS, SPOOFS, PROBES, Scenario, all_scenarios  # noqa: E402
 from topology import Topology  # noqa: E402
 
 FIXTURES = os.path.join(HERE, "fixtures")
-FAILURES = []
-
-
-def check(cond, what):
-    print(("PASS " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        FAILURES.append(what)
-    return cond
-
-
-def finish(work):
-    """A driver's exit status: 1 when an assertion failed (the work dir is kept for the
-    post-mortem), else 0 with the work dir removed."""
-    if FAILURES:
-        print(f"{len(FAILURES)} assertion(s) failed; work dir {work}", flush=True)
-        return 1
-    shutil.rmtree(work, ignore_errors=True)
-    print("all assertions passed", flush=True)
-    return 0
-
-
 # --- helpers ------------------------------------------------------------------------------
 
 def setup_workdir():
@@ -376,14 +356,8 @@ def main():
     ap.add_argument("case", choices=sorted(CASES))
     args = ap.parse_args()
     work = setup_workdir()
-    with Topology(args.case[:5]) as topo:
-        hosts = Hosts(topo, work).start()
-        try:
-            CASES[args.case](topo, hosts, work, os.path.abspath(args.gw))
-        except AssertionError as e:
-            check(False, f"aborted: {e}")
-        finally:
-            hosts.stop()
+    run_with_hosts(Topology(args.case[:5]), work,
+                   lambda topo, hosts: CASES[args.case](topo, hosts, work, os.path.abspath(args.gw)))
     return finish(work)
 
 

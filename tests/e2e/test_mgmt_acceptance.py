@@ -20,7 +20,6 @@ Every case builds its own namespaces (unique names) and accounts and removes the
 exit path. Waits are on conditions (bounded only to end a broken run).
 """
 
-import argparse
 import collections
 import json
 import os
@@ -37,7 +36,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 import test_kernel_backend as kb  # noqa: E402  (check/FAILURES, scenario checks)
-from harness import PY, Gateway, Hosts, parse_event, run_probes  # noqa: E402
+from harness import PY, Gateway, Hosts, binaries_parser, parse_binaries, parse_event, run_in_topology, run_probes  # noqa: E402
 from scenarios import HOSTS, all_scenarios  # noqa: E402
 from topology import Topology, run  # noqa: E402
 
@@ -678,20 +677,9 @@ CASES = {"roles": case_roles, "restart": case_restart, "sensor": case_sensor, "c
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--gw", required=True)
-    ap.add_argument("--mgmtd", required=True)
-    ap.add_argument("--ctl", required=True)
-    ap.add_argument("case", choices=sorted(CASES))
-    args = ap.parse_args()
-    for k in ("gw", "mgmtd", "ctl"):
-        setattr(args, k, os.path.abspath(getattr(args, k)))
+    args = parse_binaries(binaries_parser(CASES))
     work = kb.setup_workdir()
-    with Topology("m" + args.case[:4]) as topo:
-        try:
-            CASES[args.case](topo, work, args)
-        except AssertionError as e:
-            check(False, f"aborted: {e}")
+    run_in_topology(Topology("m" + args.case[:4]), lambda topo: CASES[args.case](topo, work, args))
     return kb.finish(work)
 
 

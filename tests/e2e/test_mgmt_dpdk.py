@@ -27,7 +27,6 @@ Every case builds its own namespaces (unique names) and removes them on every ex
 Waits are on conditions, bounded only to end a broken run.
 """
 
-import argparse
 import collections
 import datetime
 import json
@@ -44,7 +43,7 @@ sys.path.insert(0, HERE)
 import test_kernel_backend as kb  # noqa: E402
 import test_mgmt_acceptance as ma  # noqa: E402
 from dpdk_topology import DpdkTopology  # noqa: E402
-from harness import PY, Hosts, run_scenarios  # noqa: E402
+from harness import PY, Hosts, binaries_parser, parse_binaries, run_in_topology, run_scenarios  # noqa: E402
 from scenarios import HOSTS, PROBES, SPOOFS, Scenario, all_scenarios  # noqa: E402
 from topology import run  # noqa: E402
 
@@ -599,20 +598,9 @@ CASES = {"syslog": case_syslog, "control": case_control, "sensor": case_sensor}
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--gw", required=True)
-    ap.add_argument("--mgmtd", required=True)
-    ap.add_argument("--ctl", required=True)
-    ap.add_argument("case", choices=sorted(CASES))
-    args = ap.parse_args()
-    for k in ("gw", "mgmtd", "ctl"):
-        setattr(args, k, os.path.abspath(getattr(args, k)))
+    args = parse_binaries(binaries_parser(CASES))
     work = kb.setup_workdir()
-    with DpdkTopology("q" + args.case[:4]) as topo:
-        try:
-            CASES[args.case](topo, work, args)
-        except AssertionError as e:
-            check(False, f"aborted: {e}")
+    run_in_topology(DpdkTopology("q" + args.case[:4]), lambda topo: CASES[args.case](topo, work, args))
     return kb.finish(work)
 
 

@@ -25,7 +25,6 @@ bounding set empty; enforcement and a SIGHUP reload of a changed policy as above
 --no-huge/--legacy-mem in dpdk.eal, --user is refused (exit 1) before the EAL starts.
 """
 
-import argparse
 import grp
 import os
 import pwd
@@ -39,7 +38,7 @@ sys.path.insert(0, HERE)
 
 import test_kernel_backend as kb  # noqa: E402
 import test_mgmt_acceptance as ma  # noqa: E402
-from harness import Hosts  # noqa: E402
+from harness import Hosts, binaries_parser, parse_binaries, run_in_topology  # noqa: E402
 from scenarios import all_scenarios  # noqa: E402
 from dpdk_topology import DpdkTopology  # noqa: E402
 from topology import Topology  # noqa: E402
@@ -247,20 +246,10 @@ CASES = {"kernel": case_kernel, "dpdk": case_dpdk}
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--gw", required=True)
-    ap.add_argument("--mgmtd", required=True)
-    ap.add_argument("--ctl", required=True)
-    ap.add_argument("case", choices=sorted(CASES))
-    args = ap.parse_args()
-    for k in ("gw", "mgmtd", "ctl"):
-        setattr(args, k, os.path.abspath(getattr(args, k)))
+    args = parse_binaries(binaries_parser(CASES))
     work = kb.setup_workdir()
-    with (DpdkTopology if args.case == "dpdk" else Topology)("pv" + args.case[:4]) as topo:
-        try:
-            CASES[args.case](topo, work, args)
-        except AssertionError as e:
-            check(False, f"aborted: {e}")
+    run_in_topology((DpdkTopology if args.case == "dpdk" else Topology)("pv" + args.case[:4]),
+                    lambda topo: CASES[args.case](topo, work, args))
     return kb.finish(work)
 
 

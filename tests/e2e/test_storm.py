@@ -44,7 +44,6 @@ Usage: test_storm.py --gw GW --mgmtd MGMTD --ctl ISOGATECTL {storm|storm-dpdk} [
        [--break-accounting]   (self-test of storm-dpdk: the generators miscount by one packet; must fail)
 """
 
-import argparse
 import ctypes
 import json
 import os
@@ -62,7 +61,7 @@ sys.path.insert(0, HERE)
 
 import test_kernel_backend as kb  # noqa: E402  (check/FAILURES, Stream, work dir)
 from dpdk_topology import DpdkTopology  # noqa: E402
-from harness import PY, Hosts  # noqa: E402
+from harness import PY, Hosts, binaries_parser, parse_binaries, run_in_topology  # noqa: E402
 from scenarios import HOSTS  # noqa: E402
 from test_faults import rss_kib  # noqa: E402
 from test_mgmt_acceptance import SYSLOG_PORT, Mgmtd, PidGateway, Rsyslog, wait_for, write_config  # noqa: E402
@@ -740,26 +739,16 @@ CASES = {"storm": case_storm, "storm-dpdk": case_storm_dpdk}
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--gw", required=True)
-    ap.add_argument("--mgmtd", required=True)
-    ap.add_argument("--ctl", required=True)
+    ap = binaries_parser(CASES)
     ap.add_argument("--seconds", type=float, default=60)
     ap.add_argument("--procs", type=int, default=2)
     ap.add_argument("--sources", type=int, default=60000)
     ap.add_argument("--break-accounting", action="store_true",
                     help="self-test of storm-dpdk: count one packet more than the generators sent")
-    ap.add_argument("case", choices=sorted(CASES))
-    args = ap.parse_args()
-    for k in ("gw", "mgmtd", "ctl"):
-        setattr(args, k, os.path.abspath(getattr(args, k)))
+    args = parse_binaries(ap)
     work = kb.setup_workdir()
     topology = DpdkTopology("sdpk") if args.case == "storm-dpdk" else Topology("st" + args.case[:3])
-    with topology as topo:
-        try:
-            CASES[args.case](topo, work, args)
-        except AssertionError as e:
-            check(False, f"aborted: {e}")
+    run_in_topology(topology, lambda topo: CASES[args.case](topo, work, args))
     return kb.finish(work)
 
 
