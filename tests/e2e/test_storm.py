@@ -301,6 +301,82 @@ def check_memory(rss, pids, bounds, mgmtd):
                       f" KiB (bound +{bounds[name]} KiB{'; not applied under ASan' if asan else ''})")
 
 
+def echo_rate(stream):
+    """The stream's echo rate over 5 s before the storm: a baseline printed, never asserted."""
+    n0, t0 = stream.oks(), time.monotonic()
+    time.sleep(5)
+    return (stream.oks() - n0) / (time.monotonic() - t0)
+
+
+def run_storm(gens, stream, pids, seconds):
+    """The storm, the same on both backends: RSS before / at ~15 s / at the end, and the
+    stream's echoes during it; returns when the generators' time is up."""
+    rss = {"before": rss_all(pids)}
+    n1, t1 = stream.oks(), time.monotonic()
+    gens.go()
+    time.sleep(min(15, seconds / 4))
+    rss["~15 s"] = rss_all(pids)
+    sent, errors, sources = gens.results()
+    t2 = time.monotonic()
+    rss["end"] = rss_all(pids)
+    rate_during = (stream.oks() - n1) / (t2 - t1)
+    timeouts = sum(1 for x in stream.lines if x.startswith("timeout"))
+    return rss, n1, t1, t2, sent, errors, sources, rate_during, timeouts
+
+
+def wait_settled(settled, what, stats, syslog):
+    """Both backends' wait for the counts to settle (a miss is a failure, and the numbers
+    then say what is missing) and for rsyslog to write every message the daemon sent."""
+    try:
+        st = wait_for(settled, timeout=INTERVAL * 3 + 60, what=what)
+    except AssertionError as e:
+        check(False, str(e))
+        st = stats()
+    sent_msgs = st["syslog"][0]["sent"]
+    wait_for(lambda: sum(1 for _ in open(syslog.path)) >= sent_msgs, timeout=30,
+             what="rsyslog to write every message isogate-mgmtd sent")
+    return st
+
+
+def storm_messages(syslog):
+    """What rsyslog got, read the same way on both backends: all, violation and fault messages,
+    the storm's counts, its keyed messages with a wrong key, syslog loss and overflowed counts."""
+    events = syslog.events()
+    storm = [e for e in events if e.get("type") == "logical-isolation"]
+    violations = [e for e in events if e.get("msgid") == "VIOLATION"]
+    faults = [e for e in events if e.get("type") == "fault"]
+    total = sum(int(e.get("count", "0")) for e in storm)
+    wrong = [e for e in storm if e.get("overflow") != "true" and (
+        e.get("from_zone"), e.get("to_zone"), e.get("dst"), e.get("dport")) !=
+        ("extranet", "internet", HOSTS["internet"]["v4"], str(DENIED_PORT))]
+    syslog_lost = sum(int(e.get("lost", "0")) for e in faults if e.get("component") == "syslog")
+    overflowed = sum(int(e.get("count", "0")) for e in storm if e.get("overflow") == "true")
+    return events, violations, faults, total, wrong, syslog_lost, overflowed
+
+
+def summary_start(args, sources, sent, t1, t2):
+    """The summary's first rows, the same on both backends."""
+    return {
+        "storm seconds / generator processes": f"{args.seconds} / {args.procs}",
+        "distinct sources": sources,
+        "packets sent": sent,
+        "send rate (pps)": f"{sent / (t2 - t1):.0f}",
+    }
+
+
+def summary_end(summary, total, overflowed, syslog_lost, rates, timeouts, rss, pids):
+    """Appends the summary's last rows (counts, syslog loss, the stream, RSS), the same on both backends."""
+    summary.update({
+        "sum of counts (logical-isolation)": total,
+        "of which overflow buckets": overflowed,
+        "syslog queue lost (reported)": syslog_lost,
+        "stream echoes/s before / during": f"{rates[0]:.1f} / {rates[1]:.1f} ({timeouts} late)",
+    })
+    for name in pids:
+        summary[f"RSS {name} KiB (before / 15 s / end)"] = \
+            f"{rss['before'][name]} / {rss['~15 s'][name]} / {rss['end'][name]}"
+
+
 def print_summary(summary):
     print("\nsummary of the storm")
     width = max((len(k) for k in summary), default=0)
@@ -326,25 +402,14 @@ def case_storm(topo, work, args):
         pids = {"isogate-gw": gw.proc.pid, "isogate-mgmtd": mgmtd.proc.pid, "rsyslogd": syslog.proc.pid}
         stream = kb.Stream(topo, "extranet", HOSTS["portal"]["v4"], 22)
         check(stream.wait_oks(10), f"allowed stream extranet->portal:22 established ({stream.lines[-3:]})")
-        n0, t0 = stream.oks(), time.monotonic()
-        time.sleep(5)  # a baseline of the stream's echo rate (printed, not asserted)
-        rate_before = (stream.oks() - n0) / (time.monotonic() - t0)
+        rate_before = echo_rate(stream)
 
         gens = Generators(topo, args.seconds, args.procs, args.sources)
         c0 = nft_counter(topo)
         l0 = link_stats(topo, "extranet", "eth0")
         g0 = link_stats(topo, "gw", "ext0")
         nl0 = nflog_socket_drops(topo, gw.proc.pid)
-        rss = {"before": rss_all(pids)}
-        n1, t1 = stream.oks(), time.monotonic()
-        gens.go()
-        time.sleep(min(15, args.seconds / 4))
-        rss["~15 s"] = rss_all(pids)
-        sent, errors, sources = gens.results()  # returns when the generators' time is up
-        t2 = time.monotonic()
-        rss["end"] = rss_all(pids)
-        rate_during = (stream.oks() - n1) / (t2 - t1)
-        timeouts = sum(1 for x in stream.lines if x.startswith("timeout"))
+        rss, n1, t1, t2, sent, errors, sources, rate_during, timeouts = run_storm(gens, stream, pids, args.seconds)
         gens = None
 
         # 3. The allowed flow through the storm.
@@ -365,14 +430,8 @@ def case_storm(topo, work, args):
             done = (ein == st["occurrences_out"].get("logical-isolation", 0) and st["syslog"][0]["queued"] == 0
                     and ein + reported_now("nflog") + reported_now("event-sender") >= nft_counter(topo) - c0)
             return st if done else None
-        try:
-            st = wait_for(settled, timeout=INTERVAL * 3 + 60, what="every storm packet counted or reported lost")
-        except AssertionError as e:
-            check(False, str(e))  # the numbers below say what is missing
-            st = ctl_stats(args.ctl, mgmtd.control)
-        sent_msgs = st["syslog"][0]["sent"]
-        wait_for(lambda: sum(1 for _ in open(syslog.path)) >= sent_msgs, timeout=30,
-                 what="rsyslog to write every message isogate-mgmtd sent")
+        st = wait_settled(settled, "every storm packet counted or reported lost",
+                          lambda: ctl_stats(args.ctl, mgmtd.control), syslog)
         window = time.monotonic() - t_mgmtd
         counted = nft_counter(topo) - c0
         l1 = link_stats(topo, "extranet", "eth0")
@@ -380,19 +439,10 @@ def case_storm(topo, work, args):
         nflog_drops = nflog_socket_drops(topo, gw.proc.pid) - nl0
         veth_drops = (l1["tx"]["dropped"] - l0["tx"]["dropped"]) + (g1["rx"]["dropped"] - g0["rx"]["dropped"])
 
-        events = syslog.events()
-        storm = [e for e in events if e.get("type") == "logical-isolation"]
-        violations = [e for e in events if e.get("msgid") == "VIOLATION"]
-        faults = [e for e in events if e.get("type") == "fault"]
-        total = sum(int(e.get("count", "0")) for e in storm)
-        wrong = [e for e in storm if e.get("overflow") != "true" and (
-            e.get("from_zone"), e.get("to_zone"), e.get("dst"), e.get("dport")) !=
-            ("extranet", "internet", HOSTS["internet"]["v4"], str(DENIED_PORT))]
+        events, violations, faults, total, wrong, syslog_lost, overflowed = storm_messages(syslog)
         nflog_faults = [e for e in faults if e.get("component") == "nflog"]
         nflog_reported = sum(int(e.get("lost", "0")) for e in nflog_faults)
         sender_lost = sum(int(e.get("lost", "0")) for e in faults if e.get("component") == "event-sender")
-        syslog_lost = sum(int(e.get("lost", "0")) for e in faults if e.get("component") == "syslog")
-        overflowed = sum(int(e.get("count", "0")) for e in storm if e.get("overflow") == "true")
 
         check(errors == 0, f"the generators' sends all succeeded ({errors} errors)")
         check(counted + veth_drops == sent,
@@ -431,11 +481,8 @@ def case_storm(topo, work, args):
         # 1. Bounded memory.
         check_memory(rss, pids, RSS_BOUND_KIB, args.mgmtd)
 
-        summary = {
-            "storm seconds / generator processes": f"{args.seconds} / {args.procs}",
-            "distinct sources": sources,
-            "packets sent": sent,
-            "send rate (pps)": f"{sent / (t2 - t1):.0f}",
+        summary = summary_start(args, sources, sent, t1, t2)
+        summary.update({
             f"nft counter {PAIR_COUNTER}": counted,
             "veth drops": veth_drops,
             "NFLOG socket drops (kernel)": nflog_drops,
@@ -444,14 +491,8 @@ def case_storm(topo, work, args):
             "mgmtd events in (logical-isolation)": st["events_in"].get("logical-isolation", 0),
             "syslog messages (all / violation / fault)": f"{len(events)} / {len(violations)} / {len(faults)}",
             "syslog message bound": bound,
-            "sum of counts (logical-isolation)": total,
-            "of which overflow buckets": overflowed,
-            "syslog queue lost (reported)": syslog_lost,
-            "stream echoes/s before / during": f"{rate_before:.1f} / {rate_during:.1f} ({timeouts} late)",
-        }
-        for name in pids:
-            summary[f"RSS {name} KiB (before / 15 s / end)"] = \
-                f"{rss['before'][name]} / {rss['~15 s'][name]} / {rss['end'][name]}"
+        })
+        summary_end(summary, total, overflowed, syslog_lost, (rate_before, rate_during), timeouts, rss, pids)
     finally:
         if gens:
             gens.kill()
@@ -573,9 +614,7 @@ def case_storm_dpdk(topo, work, args):
         gw_mac = topo.sh("gw", "cat", "/sys/class/net/ext0/address", capture=True).strip()
         topo.sh("extranet", "ip", "neigh", "replace", LINKS["extranet"][1].split("/")[0], "lladdr", gw_mac,
                 "nud", "permanent", "dev", "eth0")
-        n0, t0 = stream.oks(), time.monotonic()
-        time.sleep(5)  # a baseline of the stream's echo rate (printed, not asserted)
-        rate_before = (stream.oks() - n0) / (time.monotonic() - t0)
+        rate_before = echo_rate(stream)
 
         def stats():
             return ctl_stats(args.ctl, mgmtd.control)
@@ -596,16 +635,7 @@ def case_storm_dpdk(topo, work, args):
         h0 = link_stats(topo, "extranet", "eth0")
         g0 = link_stats(topo, "gw", "ext0")
         k0 = storm_counter(topo)
-        rss = {"before": rss_all(pids)}
-        n1, t1 = stream.oks(), time.monotonic()
-        gens.go()
-        time.sleep(min(15, args.seconds / 4))
-        rss["~15 s"] = rss_all(pids)
-        sent, errors, sources = gens.results()  # returns when the generators' time is up
-        t2 = time.monotonic()
-        rss["end"] = rss_all(pids)
-        rate_during = (stream.oks() - n1) / (t2 - t1)
-        timeouts = sum(1 for x in stream.lines if x.startswith("timeout"))
+        rss, n1, t1, t2, sent, errors, sources, rate_during, timeouts = run_storm(gens, stream, pids, args.seconds)
         gens = None
         if args.break_accounting:
             sent += 1  # the self-test: a generator that miscounts by one packet must fail the test
@@ -633,14 +663,7 @@ def case_storm_dpdk(topo, work, args):
             done = (ein == st["occurrences_out"].get("logical-isolation", 0) and st["syslog"][0]["queued"] == 0
                     and ring_rep == ring - ring0 and (ein - ein0) + ring_rep + sender >= d - d0)
             return st if done else None
-        try:
-            st = wait_for(settled, timeout=INTERVAL * 3 + 60, what="every denied packet counted or reported lost")
-        except AssertionError as e:
-            check(False, str(e))  # the numbers below say what is missing
-            st = stats()
-        sent_msgs = st["syslog"][0]["sent"]
-        wait_for(lambda: sum(1 for _ in open(syslog.path)) >= sent_msgs, timeout=30,
-                 what="rsyslog to write every message isogate-mgmtd sent")
+        st = wait_settled(settled, "every denied packet counted or reported lost", stats, syslog)
         window = time.monotonic() - t_mgmtd
         d1, r1, ring1 = denied_now(st)
         denied, denied_reason, ring_counted = d1 - d0, r1 - r0, ring1 - ring0
@@ -648,19 +671,10 @@ def case_storm_dpdk(topo, work, args):
         host_tx = h1["tx"]["packets"] - h0["tx"]["packets"]
         veth_drops = (h1["tx"]["dropped"] - h0["tx"]["dropped"]) + (g1["rx"]["dropped"] - g0["rx"]["dropped"])
 
-        events = syslog.events()
-        storm = [e for e in events if e.get("type") == "logical-isolation"]
-        violations = [e for e in events if e.get("msgid") == "VIOLATION"]
-        faults = [e for e in events if e.get("type") == "fault"]
-        total = sum(int(e.get("count", "0")) for e in storm)
-        wrong = [e for e in storm if e.get("overflow") != "true" and (
-            e.get("from_zone"), e.get("to_zone"), e.get("dst"), e.get("dport")) !=
-            ("extranet", "internet", HOSTS["internet"]["v4"], str(DENIED_PORT))]
+        events, violations, faults, total, wrong, syslog_lost, overflowed = storm_messages(syslog)
         ring_faults = [e for e in faults if e.get("component") == "event-ring"]
         ring_lost = sum(int(e.get("lost", "0")) for e in ring_faults) - ring_rep0
         sender_lost = sum(int(e.get("lost", "0")) for e in faults if e.get("component") == "event-sender") - sender0
-        syslog_lost = sum(int(e.get("lost", "0")) for e in faults if e.get("component") == "syslog")
-        overflowed = sum(int(e.get("count", "0")) for e in storm if e.get("overflow") == "true")
         other_tx = host_tx - host_counted  # the extranet host's other frames (IPv6 ND/MLD, if any)
 
         check(errors == 0, f"the generators' sends all succeeded ({errors} errors)")
@@ -699,11 +713,8 @@ def case_storm_dpdk(topo, work, args):
         # 1. Bounded memory.
         check_memory(rss, pids, RSS_BOUND_KIB_DPDK, args.mgmtd)
 
-        summary = {
-            "storm seconds / generator processes": f"{args.seconds} / {args.procs}",
-            "distinct sources": sources,
-            "packets sent": sent,
-            "send rate (pps)": f"{sent / (t2 - t1):.0f}",
+        summary = summary_start(args, sources, sent, t1, t2)
+        summary.update({
             "extranet host frames sent (storm + other)": f"{host_tx} ({host_counted} + {other_tx})",
             "gateway ext0 AF_PACKET socket: received / dropped": f"{sock_rx} / {sock_drops}",
             "data plane denied (extranet -> internet deny row)": denied,
@@ -715,14 +726,8 @@ def case_storm_dpdk(topo, work, args):
             "syslog messages (all / violation / fault)": f"{len(events)} / {len(violations)} / {len(faults)}",
             "syslog message bound": bound,
             "syslog violation messages/s over the window": f"{len(violations) / window:.0f} ({window:.0f} s)",
-            "sum of counts (logical-isolation)": total,
-            "of which overflow buckets": overflowed,
-            "syslog queue lost (reported)": syslog_lost,
-            "stream echoes/s before / during": f"{rate_before:.1f} / {rate_during:.1f} ({timeouts} late)",
-        }
-        for name in pids:
-            summary[f"RSS {name} KiB (before / 15 s / end)"] = \
-                f"{rss['before'][name]} / {rss['~15 s'][name]} / {rss['end'][name]}"
+        })
+        summary_end(summary, total, overflowed, syslog_lost, (rate_before, rate_during), timeouts, rss, pids)
     finally:
         if gens:
             gens.kill()
