@@ -12,6 +12,7 @@ import tempfile
 import time
 
 from scenarios import HOSTS, PROBES, ZONES
+from topology import run
 
 PY = "/usr/bin/python3"  # the system python has scapy and yaml
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -284,6 +285,29 @@ class MgmtStub:
 
     def close(self):
         self.sock.close()
+
+
+def add_segment_tap(topo):
+    """The sensor's tap of the extranet segment, one for every sensor case: tapx0 in the gateway
+    namespace (no address, no IPv6: it never transmits), seg0 in the extranet host's; returns
+    the namespace where frames are put on the segment."""
+    ns_seg = topo.ns("extranet")
+    run("ip", "link", "add", "tapx0", "netns", topo.gw, "type", "veth", "peer", "name", "seg0", "netns", ns_seg)
+    topo.sh("gw", "sysctl", "-qw", "net.ipv6.conf.tapx0.disable_ipv6=1")
+    topo.sh("extranet", "sysctl", "-qw", "net.ipv6.conf.seg0.disable_ipv6=1")
+    topo.sh("gw", "ip", "link", "set", "tapx0", "up")
+    topo.sh("extranet", "ip", "link", "set", "seg0", "up")
+    return ns_seg
+
+
+def inject_on_segment(ns_seg, pkt):
+    """Puts one frame (a scapy expression below a fixed Ether header) on the tapped segment."""
+    r = subprocess.run(["ip", "netns", "exec", ns_seg, PY, "-c",
+                        "from scapy.all import *\nconf.verb = 0\n"
+                        f"sendp(Ether(src='02:00:00:00:20:07', dst='02:00:00:00:20:08')/{pkt}, iface='seg0')"],
+                       capture_output=True, text=True, timeout=60)
+    if r.returncode != 0:
+        raise AssertionError(f"scapy failed: {r.stderr}")
 
 
 def make_workdir():

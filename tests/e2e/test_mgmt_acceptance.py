@@ -36,7 +36,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 import test_kernel_backend as kb  # noqa: E402  (check/FAILURES, scenario checks)
-from harness import PY, Gateway, Hosts, binaries_parser, parse_binaries, parse_event, run_in_topology, run_probes  # noqa: E402
+from harness import (Gateway, Hosts, add_segment_tap, binaries_parser, inject_on_segment,  # noqa: E402
+                     parse_binaries, parse_event, run_in_topology, run_probes)
 from scenarios import HOSTS, all_scenarios  # noqa: E402
 from topology import Topology, run  # noqa: E402
 
@@ -430,12 +431,7 @@ def case_sensor(topo, work, bins):
     # A tap of the extranet segment: the sensor's veth end in the gateway namespace (no address,
     # no IPv6: it never transmits), the other end in the extranet host's namespace, where scapy
     # puts frames on the segment.
-    ns_seg = topo.ns("extranet")
-    run("ip", "link", "add", "tapx0", "netns", topo.gw, "type", "veth", "peer", "name", "seg0", "netns", ns_seg)
-    topo.sh("gw", "sysctl", "-qw", "net.ipv6.conf.tapx0.disable_ipv6=1")
-    topo.sh("extranet", "sysctl", "-qw", "net.ipv6.conf.seg0.disable_ipv6=1")
-    topo.sh("gw", "ip", "link", "set", "tapx0", "up")
-    topo.sh("extranet", "ip", "link", "set", "seg0", "up")
+    ns_seg = add_segment_tap(topo)
     config = write_config(work, {"control": {"socket": os.path.join(work, "control.sock")}},
                           interfaces=[{"name": "tapx0", "zone": "extranet", "monitor": True}])
     syslog = Rsyslog(topo.gw, work).start()
@@ -443,12 +439,7 @@ def case_sensor(topo, work, bins):
     ctl = Ctl(bins.ctl, mgmtd.control)
 
     def inject(pkt):
-        r = subprocess.run(["ip", "netns", "exec", ns_seg, PY, "-c",
-                            "import sys\nfrom scapy.all import *\nconf.verb = 0\n"
-                            f"sendp(Ether(src='02:00:00:00:20:07', dst='02:00:00:00:20:08')/{pkt}, iface='seg0')"],
-                           capture_output=True, text=True, timeout=60)
-        if r.returncode != 0:
-            raise AssertionError(f"scapy failed: {r.stderr}")
+        inject_on_segment(ns_seg, pkt)
 
     def sensors():
         return ctl("stats")[1]["result"]["sensors"]

@@ -43,7 +43,8 @@ sys.path.insert(0, HERE)
 import test_kernel_backend as kb  # noqa: E402
 import test_mgmt_acceptance as ma  # noqa: E402
 from dpdk_topology import DpdkTopology  # noqa: E402
-from harness import PY, Hosts, binaries_parser, parse_binaries, run_in_topology, run_scenarios  # noqa: E402
+from harness import (PY, Hosts, add_segment_tap, binaries_parser, inject_on_segment,  # noqa: E402
+                     parse_binaries, run_in_topology, run_scenarios)
 from scenarios import HOSTS, PROBES, SPOOFS, Scenario, all_scenarios  # noqa: E402
 from topology import run  # noqa: E402
 
@@ -516,12 +517,7 @@ def case_sensor(topo, work, bins):
     # A tap of the extranet segment without a DPDK device: isogate-mgmtd's libpcap sensor. The
     # tap's gateway end has no address and no IPv6 (it never transmits); scapy puts frames on
     # the segment from the extranet host's end.
-    ns_seg = topo.ns("extranet")
-    run("ip", "link", "add", "tapx0", "netns", topo.gw, "type", "veth", "peer", "name", "seg0", "netns", ns_seg)
-    topo.sh("gw", "sysctl", "-qw", "net.ipv6.conf.tapx0.disable_ipv6=1")
-    topo.sh("extranet", "sysctl", "-qw", "net.ipv6.conf.seg0.disable_ipv6=1")
-    topo.sh("gw", "ip", "link", "set", "tapx0", "up")
-    topo.sh("extranet", "ip", "link", "set", "seg0", "up")
+    ns_seg = add_segment_tap(topo)
     hosts = Hosts(topo, work).start()
     try:
         with Chain(topo, work, bins, [f"tcp://127.0.0.1:{SYSLOG_PORT}"], mgmtd_args=(),
@@ -539,12 +535,7 @@ def case_sensor(topo, work, bins):
                   f"no sensor fault at start ({[m for m in syslog.messages() if m.msgid == 'FAULT'][:2]})")
 
             def inject(pkt):
-                r = subprocess.run(["ip", "netns", "exec", ns_seg, PY, "-c",
-                                    "from scapy.all import *\nconf.verb = 0\n"
-                                    f"sendp(Ether(src='02:00:00:00:20:07', dst='02:00:00:00:20:08')/{pkt}, iface='seg0')"],
-                                   capture_output=True, text=True, timeout=60)
-                if r.returncode != 0:
-                    raise AssertionError(f"scapy failed: {r.stderr}")
+                inject_on_segment(ns_seg, pkt)
 
             inject("IP(src='10.20.1.7', dst='10.20.1.8')/UDP(sport=5000, dport=53)")
             wait_for(lambda: sensors()["frames"] >= 1, what="the sensor to see the clean frame")
