@@ -38,7 +38,7 @@ from harness import PY, Hosts, binaries_parser, parse_binaries, run_in_topology 
 from test_faults import Traffic, streams_intact  # noqa: E402
 from test_faults_syslog import BURST_SENDER, METRICS_READER, burst_arrived  # noqa: E402
 from scenarios import HOSTS  # noqa: E402
-from test_mgmt_acceptance import Ctl, Mgmtd, PidGateway, Rsyslog, wait_for, write_config  # noqa: E402
+from test_mgmt_acceptance import Ctl, Mgmtd, Rsyslog, events_gateway, stop_chain, wait_for, write_config  # noqa: E402
 from topology import Topology, run  # noqa: E402
 
 check = kb.check
@@ -118,8 +118,7 @@ def case_disk_full(topo, work, bins, logs):
     mgmtd.audit = os.path.join(logs, "audit.log")
     mgmtd.start()
     ctl = Ctl(bins.ctl, mgmtd.control)
-    gw = PidGateway(topo, bins.gw, config, work, os.path.join(work, "gw.pid"),
-                    mgmt_socket=os.path.join(work, "events.sock")).start()
+    gw = events_gateway(topo, bins, config, work).start()
     try:
         ruleset = kb.stateless_ruleset(topo)
         with Traffic(topo, hosts) as traffic:
@@ -224,10 +223,7 @@ def case_disk_full(topo, work, bins, logs):
             traffic.check_no_denied_arrived("while the disk was fine, full and freed")
         kb.nothing_reached_intranet(hosts)
     finally:
-        mgmtd.stop()
-        gw.stop()
-        syslog.stop()
-        hosts.stop()
+        stop_chain(mgmtd, gw, syslog, hosts)
 
 
 def main():

@@ -33,7 +33,7 @@ import test_kernel_backend as kb  # noqa: E402
 from harness import PY, Hosts, arrived, binaries_parser, parse_binaries, run_in_topology  # noqa: E402
 from scenarios import HOSTS  # noqa: E402
 from test_faults import Traffic, streams_intact  # noqa: E402
-from test_mgmt_acceptance import Mgmtd, PidGateway, Rsyslog, wait_for, write_config  # noqa: E402
+from test_mgmt_acceptance import Mgmtd, Rsyslog, events_gateway, stop_chain, wait_for, write_config  # noqa: E402
 from topology import Topology  # noqa: E402
 
 check = kb.check
@@ -98,8 +98,7 @@ def case_rsyslog_down(topo, work, bins, break_denied):
                                  "metrics": f"127.0.0.1:{METRICS_PORT}"})
     syslog = Rsyslog(topo.gw, work).start()
     mgmtd = Mgmtd(bins.mgmtd, topo.gw, config, work, ["--no-sensors", "--syslog-queue", str(QUEUE)]).start()
-    gw = PidGateway(topo, bins.gw, config, work, os.path.join(work, "gw.pid"),
-                    mgmt_socket=os.path.join(work, "events.sock")).start()
+    gw = events_gateway(topo, bins, config, work).start()
     try:
         ruleset = kb.stateless_ruleset(topo)
         with Traffic(topo, hosts) as traffic:
@@ -173,10 +172,7 @@ def case_rsyslog_down(topo, work, bins, break_denied):
             traffic.check_no_denied_arrived("while rsyslog was up, down and back")
         kb.nothing_reached_intranet(hosts)
     finally:
-        mgmtd.stop()
-        gw.stop()
-        syslog.stop()
-        hosts.stop()
+        stop_chain(mgmtd, gw, syslog, hosts)
 
 
 def main():

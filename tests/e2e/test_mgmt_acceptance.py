@@ -159,6 +159,18 @@ class PidGateway(Gateway):
         return self
 
 
+def events_gateway(topo, bins, config, work):
+    """The gateway as the management cases run it: a pid file, events to isogate-mgmtd's socket."""
+    return PidGateway(topo, bins.gw, config, work, os.path.join(work, "gw.pid"),
+                      mgmt_socket=os.path.join(work, "events.sock"))
+
+
+def stop_chain(*parts):
+    """The cases' teardown: stops each part (daemon, gateway, rsyslog, hosts) in the order given."""
+    for part in parts:
+        part.stop()
+
+
 class Ctl:
     """isogatectl against one control socket, as root or as a given unix user (runuser)."""
 
@@ -261,8 +273,7 @@ def case_roles(topo, work, bins):
             "socket": os.path.join(work, "control.sock"),
             "roles": {"admin": ["root", admin], "officer": [g_off], "auditor": [g_aud]}}})
         syslog = Rsyslog(topo.gw, work).start()
-        gw = PidGateway(topo, bins.gw, config, work, os.path.join(work, "gw.pid"),
-                        mgmt_socket=os.path.join(work, "events.sock")).start()
+        gw = events_gateway(topo, bins, config, work).start()
         mgmtd = Mgmtd(bins.mgmtd, topo.gw, config, work, ["--no-sensors", "--control-group", g_ctl]).start()
         ctl = Ctl(bins.ctl, mgmtd.control)
         try:
@@ -379,8 +390,7 @@ def case_restart(topo, work, bins):
     hosts = Hosts(topo, work).start()
     config = write_config(work, {"control": {"socket": os.path.join(work, "control.sock")}})
     syslog = Rsyslog(topo.gw, work).start()
-    gw = PidGateway(topo, bins.gw, config, work, os.path.join(work, "gw.pid"),
-                    mgmt_socket=os.path.join(work, "events.sock")).start()
+    gw = events_gateway(topo, bins, config, work).start()
     mgmtd = Mgmtd(bins.mgmtd, topo.gw, config, work, ["--no-sensors"]).start()
     scen = kb.sample(all_scenarios(), RESTART_SAMPLE)
     blocked = [s for s in scen if not s.expect_pass]
@@ -421,10 +431,7 @@ def case_restart(topo, work, bins):
             check(False, f"[mgmtd restarted] {e}")
         kb.nothing_reached_intranet(hosts, label="[restart] ")
     finally:
-        mgmtd.stop()
-        gw.stop()
-        syslog.stop()
-        hosts.stop()
+        stop_chain(mgmtd, gw, syslog, hosts)
 
 
 def case_sensor(topo, work, bins):
@@ -490,8 +497,7 @@ def case_confirm(topo, work, bins):
     hosts = Hosts(topo, work).start()
     config = write_config(work, {"control": {"socket": os.path.join(work, "control.sock")}})
     syslog = Rsyslog(topo.gw, work).start()
-    gw = PidGateway(topo, bins.gw, config, work, os.path.join(work, "gw.pid"),
-                    mgmt_socket=os.path.join(work, "events.sock")).start()
+    gw = events_gateway(topo, bins, config, work).start()
     mgmtd = Mgmtd(bins.mgmtd, topo.gw, config, work, ["--no-sensors"]).start()
     ctl = Ctl(bins.ctl, mgmtd.control)
     try:
@@ -551,10 +557,7 @@ def case_confirm(topo, work, bins):
         rc, _, err = ctl("audit", "verify", json_out=False)
         check(rc == 1 and f"line {line_no} (record {seq})" in err, f"isogatectl audit verify says it too: {err!r}")
     finally:
-        mgmtd.stop()
-        gw.stop()
-        syslog.stop()
-        hosts.stop()
+        stop_chain(mgmtd, gw, syslog, hosts)
 
 
 SEVERITY = {"physical-isolation": 2, "isolation-breach": 2, "logical-isolation": 4, "spoofed-source": 4}
@@ -605,8 +608,7 @@ def case_matrix(topo, work, bins):
     config = write_config(work, {"control": {"socket": os.path.join(work, "control.sock")}})
     syslog = Rsyslog(topo.gw, work).start()
     mgmtd = Mgmtd(bins.mgmtd, topo.gw, config, work, ["--no-sensors"]).start()
-    gw = PidGateway(topo, bins.gw, config, work, os.path.join(work, "gw.pid"),
-                    mgmt_socket=os.path.join(work, "events.sock"))
+    gw = events_gateway(topo, bins, config, work)
     try:
         gw.start()
         digest = policy_digest(gw)
@@ -657,10 +659,7 @@ def case_matrix(topo, work, bins):
         check(raw and not unparsed, f"[matrix] all {len(raw)} syslog lines parse as RFC 5424 ({unparsed[:3]})")
         check_gateway_counters(Ctl(bins.ctl, mgmtd.control), scen)
     finally:
-        mgmtd.stop()
-        gw.stop()
-        syslog.stop()
-        hosts.stop()
+        stop_chain(mgmtd, gw, syslog, hosts)
 
 
 CASES = {"roles": case_roles, "restart": case_restart, "sensor": case_sensor, "confirm": case_confirm,

@@ -64,7 +64,7 @@ from dpdk_topology import DpdkTopology  # noqa: E402
 from harness import PY, Hosts, binaries_parser, parse_binaries, run_in_topology  # noqa: E402
 from scenarios import HOSTS  # noqa: E402
 from test_faults import rss_kib  # noqa: E402
-from test_mgmt_acceptance import SYSLOG_PORT, Mgmtd, PidGateway, Rsyslog, wait_for, write_config  # noqa: E402
+from test_mgmt_acceptance import SYSLOG_PORT, Mgmtd, PidGateway, Rsyslog, stop_chain, wait_for, write_config  # noqa: E402
 from topology import LINKS, Topology, run  # noqa: E402
 
 check = kb.check
@@ -498,10 +498,7 @@ def case_storm(topo, work, args):
             gens.kill()
         if stream:
             stream.stop()
-        mgmtd.stop()
-        gw.stop()
-        syslog.stop()
-        hosts.stop()
+        stop_chain(mgmtd, gw, syslog, hosts)
     print_summary(summary)
 
 
