@@ -122,6 +122,15 @@ def flows_now(ctl):
     return reply["result"]
 
 
+def connections_now(ctl):
+    """The flow table now and the entry of each of CONNECTIONS in it (None: not listed); (None, None) without a table."""
+    r = flows_now(ctl)
+    if not r:
+        return None, None
+    return r, [find(r["flows"], fam, HOSTS[cz]["v6" if fam == "6" else "v4"], sp, HOSTS[sz]["v6" if fam == "6" else "v4"], dp)
+               for _, fam, cz, sz, sp, dp, _ in CONNECTIONS]
+
+
 MGMT = {"events": {"syslog": ["udp://127.0.0.1:10514"]}}
 
 
@@ -172,12 +181,9 @@ def run_case(topo, work, bins, backend):
         clients = procs[1:]
 
         def listed():
-            r = flows_now(ctl)
+            r, found = connections_now(ctl)
             if not r:
                 return None
-            found = [find(r["flows"], fam, HOSTS[cz]["v6" if fam == "6" else "v4"], sp,
-                          HOSTS[sz]["v6" if fam == "6" else "v4"], dp)
-                     for _, fam, cz, sz, sp, dp, _ in CONNECTIONS]
             return (r, found) if all(f and f["state"] == "established" for f in found) else None
 
         got = None
@@ -212,12 +218,9 @@ def run_case(topo, work, bins, backend):
             c.wait(timeout=10)
 
         def gone():
-            r = flows_now(ctl)
+            r, left = connections_now(ctl)
             if not r:
                 return None
-            left = [find(r["flows"], fam, HOSTS[cz]["v6" if fam == "6" else "v4"], sp,
-                         HOSTS[sz]["v6" if fam == "6" else "v4"], dp)
-                    for _, fam, cz, sz, sp, dp, _ in CONNECTIONS]
             return r if not any(left) else None
 
         try:
