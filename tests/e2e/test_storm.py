@@ -354,6 +354,21 @@ def storm_messages(syslog):
     return events, violations, faults, total, wrong, syslog_lost, overflowed
 
 
+def check_keys(wrong):
+    """Both storms: every keyed (not overflow) message names the storm's own flow."""
+    check(not wrong, f"every keyed storm message names extranet -> internet {HOSTS['internet']['v4']}:"
+                     f"{DENIED_PORT} ({wrong[:2]})")
+
+
+def check_loss_rate_memory(syslog_lost, events, st, window, rss, pids, bounds, mgmtd):
+    """Both storms' last checks: no syslog queue loss, 2. the bounded syslog rate (its bound is
+    returned), 1. bounded memory."""
+    check(syslog_lost == 0, f"no syslog queue loss (lost={syslog_lost})")
+    bound = check_syslog_rate(events, st, window)
+    check_memory(rss, pids, bounds, mgmtd)
+    return bound
+
+
 def summary_start(args, sources, sent, t1, t2):
     """The summary's first rows, the same on both backends."""
     return {
@@ -448,8 +463,7 @@ def case_storm(topo, work, args):
         check(counted + veth_drops == sent,
               f"nft counter {PAIR_COUNTER} ({counted}) + veth drops ({veth_drops}) == packets sent ({sent})")
         check(veth_drops == 0, f"veth dropped none of the generators' packets ({veth_drops})")
-        check(not wrong, f"every keyed storm message names extranet -> internet {HOSTS['internet']['v4']}:"
-                         f"{DENIED_PORT} ({wrong[:2]})")
+        check_keys(wrong)
         check(0 < total <= counted, f"sum of the counts of logical-isolation messages ({total}) <= nft counter"
                                     f" ({counted})")
         check(st["events_in"].get("logical-isolation", 0) == total,
@@ -473,13 +487,7 @@ def case_storm(topo, work, args):
               f"missing counts ({counted - total}) <= NFLOG socket drops ({nflog_drops}) +"
               f" gateway -> mgmtd lost ({sender_lost}); reported beyond the missing:"
               f" {nflog_drops + sender_lost - (counted - total)}")
-        check(syslog_lost == 0, f"no syslog queue loss (lost={syslog_lost})")
-
-        # 2. Bounded syslog rate.
-        bound = check_syslog_rate(events, st, window)
-
-        # 1. Bounded memory.
-        check_memory(rss, pids, RSS_BOUND_KIB, args.mgmtd)
+        bound = check_loss_rate_memory(syslog_lost, events, st, window, rss, pids, RSS_BOUND_KIB, args.mgmtd)
 
         summary = summary_start(args, sources, sent, t1, t2)
         summary.update({
@@ -691,8 +699,7 @@ def case_storm_dpdk(topo, work, args):
               f" by the socket ({sock_drops}) <= {missed} + the host's {other_tx} other frames")
         check(denied_reason == denied, f"drops[logical-isolation] ({denied_reason}) == the extranet -> internet"
                                        f" deny row ({denied})")
-        check(not wrong, f"every keyed storm message names extranet -> internet {HOSTS['internet']['v4']}:"
-                         f"{DENIED_PORT} ({wrong[:2]})")
+        check_keys(wrong)
         check(0 < total and st["events_in"].get("logical-isolation", 0) == total,
               f"rsyslog got every count isogate-mgmtd took in ({total} of"
               f" {st['events_in'].get('logical-isolation', 0)})")
@@ -702,13 +709,7 @@ def case_storm_dpdk(topo, work, args):
         check(denied == taken_in + ring_lost + sender_lost,
               f"denied ({denied}) == taken in by isogate-mgmtd ({taken_in}) + event-ring lost ({ring_lost}) +"
               f" gateway -> mgmtd lost ({sender_lost}) (difference {denied - taken_in - ring_lost - sender_lost})")
-        check(syslog_lost == 0, f"no syslog queue loss (lost={syslog_lost})")
-
-        # 2. Bounded syslog rate.
-        bound = check_syslog_rate(events, st, window)
-
-        # 1. Bounded memory.
-        check_memory(rss, pids, RSS_BOUND_KIB_DPDK, args.mgmtd)
+        bound = check_loss_rate_memory(syslog_lost, events, st, window, rss, pids, RSS_BOUND_KIB_DPDK, args.mgmtd)
 
         summary = summary_start(args, sources, sent, t1, t2)
         summary.update({
