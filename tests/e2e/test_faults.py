@@ -76,6 +76,15 @@ class DeniedSender:
         self.proc.wait()
 
 
+def allow_denied_on_purpose(work):
+    """The --break-denied self-test: a first rule lets the denied sender's udp/9 class through,
+    so a driver whose checks work must fail."""
+    doc = load_policy(work)
+    doc["rules"].insert(0, {"name": "broken-on-purpose", "from": "extranet", "to": "internet",
+                            "services": [{"udp": [9]}], "action": "allow"})
+    write_policy(work, doc)
+
+
 def denied_arrivals(hosts, mark):
     """Denied packets seen on any host's wire since `mark`: the list of their classes."""
     seen = []

@@ -35,7 +35,7 @@ sys.path.insert(0, HERE)
 
 import test_kernel_backend as kb  # noqa: E402
 from harness import PY, Hosts, binaries_parser, parse_binaries, run_in_topology  # noqa: E402
-from test_faults import Traffic, streams_intact  # noqa: E402
+from test_faults import Traffic, allow_denied_on_purpose, streams_intact  # noqa: E402
 from test_faults_syslog import BURST_SENDER, METRICS_READER, burst_arrived  # noqa: E402
 from scenarios import HOSTS  # noqa: E402
 from test_mgmt_acceptance import Ctl, Mgmtd, Rsyslog, events_gateway, stop_chain, wait_for, write_config  # noqa: E402
@@ -236,11 +236,8 @@ def main():
         os.execvp("unshare", ["unshare", "-m", "--propagation", "private", PY, os.path.abspath(__file__)]
                   + sys.argv[1:])
     work = kb.setup_workdir()
-    if args.break_denied:  # the self-test: let the sender's udp/9 class through
-        doc = kb.load_policy(work)
-        doc["rules"].insert(0, {"name": "broken-on-purpose", "from": "extranet", "to": "internet",
-                                "services": [{"udp": [9]}], "action": "allow"})
-        kb.write_policy(work, doc)
+    if args.break_denied:
+        allow_denied_on_purpose(work)
     logs = os.path.join(work, "logs")
     os.makedirs(logs)
     run("mount", "-t", "tmpfs", "-o", "size=64k,mode=0755", "isogate-faults-disk", logs)

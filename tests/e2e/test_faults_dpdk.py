@@ -59,7 +59,8 @@ import test_kernel_backend as kb  # noqa: E402
 from dpdk_topology import DpdkTopology  # noqa: E402
 from harness import PY, run_with_hosts, write_gateway_config  # noqa: E402
 from scenarios import HOSTS  # noqa: E402
-from test_faults import DeniedSender, StormGateway, Traffic, denied_arrivals, reload_loop, rss_kib, streams_intact  # noqa: E402
+from test_faults import (DeniedSender, StormGateway, Traffic, allow_denied_on_purpose, denied_arrivals,  # noqa: E402
+                         reload_loop, rss_kib, streams_intact)
 
 check = kb.check
 SPORT_BASE = 20000  # allowed datagram n leaves from source port SPORT_BASE + n
@@ -394,11 +395,8 @@ def main():
     ap.add_argument("case", nargs="?", default="kill9", choices=["kill9", "reload_loop"])
     args = ap.parse_args()
     work = kb.setup_workdir()
-    if args.break_denied and args.case == "kill9":  # the self-test: let the sender's udp/9 class through
-        doc = kb.load_policy(work)
-        doc["rules"].insert(0, {"name": "broken-on-purpose", "from": "extranet", "to": "internet",
-                                "services": [{"udp": [9]}], "action": "allow"})
-        kb.write_policy(work, doc)
+    if args.break_denied and args.case == "kill9":
+        allow_denied_on_purpose(work)
 
     def case(topo, hosts):
         if args.case == "kill9":

@@ -32,7 +32,7 @@ sys.path.insert(0, HERE)
 import test_kernel_backend as kb  # noqa: E402
 from harness import PY, Hosts, arrived, binaries_parser, parse_binaries, run_in_topology  # noqa: E402
 from scenarios import HOSTS  # noqa: E402
-from test_faults import Traffic, streams_intact  # noqa: E402
+from test_faults import Traffic, allow_denied_on_purpose, streams_intact  # noqa: E402
 from test_mgmt_acceptance import Mgmtd, Rsyslog, events_gateway, stop_chain, wait_for, write_config  # noqa: E402
 from topology import Topology  # noqa: E402
 
@@ -88,11 +88,8 @@ def burst_arrived(hosts, mark, first, n):
 
 def case_rsyslog_down(topo, work, bins, break_denied):
     hosts = Hosts(topo, work).start()
-    if break_denied:  # the self-test: let the sender's udp/9 class through
-        doc = kb.load_policy(work)
-        doc["rules"].insert(0, {"name": "broken-on-purpose", "from": "extranet", "to": "internet",
-                                "services": [{"udp": [9]}], "action": "allow"})
-        kb.write_policy(work, doc)
+    if break_denied:
+        allow_denied_on_purpose(work)
     topo.sh("gw", "sysctl", "-qw", "net.unix.max_dgram_qlen=512")  # as the package sets it
     config = write_config(work, {"control": {"socket": os.path.join(work, "control.sock")},
                                  "metrics": f"127.0.0.1:{METRICS_PORT}"})
