@@ -386,12 +386,19 @@ RESTART_SAMPLE = ["internet->portal/v4/tcp-443", "extranet->portal/v4/tcp-22", "
                   "extranet->intranet/v4/tcp-443"]
 
 
-def case_restart(topo, work, bins):
+def start_chain(topo, work, bins):
+    """The restart and confirm cases' set-up, in this order: hosts, rsyslog, the gateway, then
+    isogate-mgmtd (no sensors, a control socket)."""
     hosts = Hosts(topo, work).start()
     config = write_config(work, {"control": {"socket": os.path.join(work, "control.sock")}})
     syslog = Rsyslog(topo.gw, work).start()
     gw = events_gateway(topo, bins, config, work).start()
     mgmtd = Mgmtd(bins.mgmtd, topo.gw, config, work, ["--no-sensors"]).start()
+    return hosts, syslog, gw, mgmtd
+
+
+def case_restart(topo, work, bins):
+    hosts, syslog, gw, mgmtd = start_chain(topo, work, bins)
     scen = kb.sample(all_scenarios(), RESTART_SAMPLE)
     blocked = [s for s in scen if not s.expect_pass]
     try:
@@ -494,11 +501,7 @@ def case_sensor(topo, work, bins):
 
 
 def case_confirm(topo, work, bins):
-    hosts = Hosts(topo, work).start()
-    config = write_config(work, {"control": {"socket": os.path.join(work, "control.sock")}})
-    syslog = Rsyslog(topo.gw, work).start()
-    gw = events_gateway(topo, bins, config, work).start()
-    mgmtd = Mgmtd(bins.mgmtd, topo.gw, config, work, ["--no-sensors"]).start()
+    hosts, syslog, gw, mgmtd = start_chain(topo, work, bins)
     ctl = Ctl(bins.ctl, mgmtd.control)
     try:
         d1 = policy_digest(gw)
