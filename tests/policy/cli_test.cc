@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/policy/policy_fixture.h"
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -82,45 +84,21 @@ class CliTest : public ::testing::Test {
   fs::path dir_;
 };
 
-constexpr const char* kSmall = R"(version: 1
+namespace fixture = isogate::policy::testing;
+
+const std::string kSmall = fixture::policyText({R"(version: 1
 name: small
 zones:
   extranet:
     level: internal
     networks: [10.20.0.0/16]
-  portal:
-    level: public
-    networks: [172.16.30.0/24]
-  internet:
-    level: public
-    networks: [any]
-isolation:
-  default: logical
-services:
-  https: {tcp: [443]}
-  ssh: {tcp: [22]}
-rules:
-  - name: citizens
-    from: internet
-    to: portal
-    services: [https]
-    action: allow
-)";
+)",
+                                                fixture::kPortalZone, fixture::kInternetZone,
+                                                fixture::kLogicalHttpsSsh, fixture::kCitizensRule});
 
-constexpr const char* kPublish = R"(  - name: publish-content
-    from: {zone: extranet, networks: [10.20.5.0/24]}
-    to: {zone: portal, networks: [172.16.30.10/32]}
-    services: [ssh]
-    action: allow
-)";
+const std::string kPublish(fixture::kPublishContentRule);
 
-constexpr const char* kAlt = R"(  - name: citizens-alt
-    from: internet
-    to: portal
-    services: [{tcp: [8443]}]
-    action: allow
-    ref: EX-2026-020
-)";
+const std::string kAlt(fixture::kCitizensAltRule);
 
 // ---- check --------------------------------------------------------------------
 

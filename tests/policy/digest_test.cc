@@ -7,53 +7,31 @@
 #include "policy/compiler.h"
 #include "policy/pipeline.h"
 #include "tests/policy/example_model.h"
+#include "tests/policy/policy_fixture.h"
 
 namespace isogate::policy {
 namespace {
 
-const char* kBase = R"(version: 1
+const std::string kBase = testing::policyText({R"(version: 1
 name: tianjin-egov-boundary
 zones:
   intranet:
     description: government internal network (classified)
     level: classified
     networks: [10.10.0.0/16, "fd10::/48"]
-  extranet:
-    level: internal
-    networks: [10.20.0.0/16, "fd20::/48"]
-  portal:
-    level: public
-    networks: [172.16.30.0/24]
-  internet:
-    level: public
-    networks: [any]
-isolation:
-  default: physical
-  pairs:
-    - zones: [extranet, portal]
-      mode: logical
-    - zones: [extranet, internet]
-      mode: logical
-    - zones: [portal, internet]
-      mode: logical
-services:
+)",
+                                               testing::kExtranetZone, testing::kPortalZone,
+                                               testing::kInternetZone, testing::exampleIsolation(),
+                                               R"(services:
   https: {tcp: [443]}
   ssh:   {tcp: [22]}
 rules:
-  - name: citizens-browse-portal
-    from: internet
-    to: portal
-    services: [https]
-    action: allow
-  - name: publish-content
-    from: {zone: extranet, networks: [10.20.5.0/24]}
-    to: {zone: portal, networks: [172.16.30.10/32]}
-    services: [ssh]
-    action: allow
-    log: true
+)",
+                                               testing::kCitizensBrowsePortalRule,
+                                               testing::kPublishContentRule, R"(    log: true
     ref: EX-2026-017
     schedule: {days: [mon, tue, wed, thu, fri], hours: "08:00-18:00"}
-)";
+)"});
 
 // The same policy: comments, other indentation, block instead of flow style,
 // other quoting, keys in another order, a description changed.

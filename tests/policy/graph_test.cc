@@ -3,29 +3,21 @@
 #include <gtest/gtest.h>
 
 #include "policy/pipeline.h"
+#include "tests/policy/policy_fixture.h"
 
 namespace isogate::policy {
 namespace {
 
-constexpr const char* kPolicy = R"(version: 1
+const std::string kPolicy =
+    testing::policyText({R"(version: 1
 name: graph-test
 zones:
   intranet:
     level: classified
     networks: [10.10.0.0/16]
-  extranet:
-    level: internal
-    networks: [10.20.0.0/16, "fd20::/48"]
-  portal:
-    level: public
-    networks: [172.16.30.0/24]
-    intra_zone: deny
-isolation:
-  default: physical
-  pairs:
-    - zones: [extranet, portal]
-      mode: logical
-services:
+)",
+                         testing::kExtranetZone, testing::kPortalZone, "    intra_zone: deny\n",
+                         testing::logicalPairs({{"extranet", "portal"}}), R"(services:
   https: {tcp: [443]}
   ssh: {tcp: [22]}
 rules:
@@ -44,7 +36,7 @@ rules:
     from: portal
     to: extranet
     action: deny
-)";
+)"});
 
 class GraphTest : public ::testing::Test {
  protected:

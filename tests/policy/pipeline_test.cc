@@ -5,36 +5,25 @@
 #include <gtest/gtest.h>
 
 #include "policy/compiler.h"
+#include "tests/policy/policy_fixture.h"
 
 namespace isogate::policy {
 namespace {
 
-const char* kPolicy = R"(version: 1
+const std::string kPolicy =
+    testing::policyText({R"(version: 1
 name: small
 zones:
   intranet:
     level: classified
     networks: [10.10.0.0/16]
-  extranet:
-    level: internal
-    networks: [10.20.0.0/16, "fd20::/48"]
-  internet:
-    level: public
-    networks: [any]
-isolation:
-  default: physical
-  pairs:
-    - zones: [extranet, internet]
-      mode: logical
-services:
+)",
+                         testing::kExtranetZone, testing::kInternetZone,
+                         testing::logicalPairs({{"extranet", "internet"}}), R"(services:
   https: {tcp: [443]}
 rules:
-  - name: out
-    from: extranet
-    to: internet
-    services: [https]
-    action: allow
-)";
+)",
+                         testing::kExtranetOutRule});
 
 std::vector<std::string> errorsOf(const PolicyBuild& b) {
   std::vector<std::string> out;

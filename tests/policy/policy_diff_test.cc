@@ -3,53 +3,26 @@
 #include <gtest/gtest.h>
 
 #include "policy/pipeline.h"
+#include "tests/policy/policy_fixture.h"
 
 namespace isogate::policy {
 namespace {
 
-constexpr const char* kHead = R"(version: 1
-name: diff-test
-zones:
-  extranet:
-    level: internal
-    networks: [10.20.0.0/16, "fd20::/48"]
-  portal:
+const std::string kHead = testing::policyText({"version: 1\nname: diff-test\nzones:\n",
+                                               testing::kExtranetZone, R"(  portal:
     level: public
     networks: [172.16.30.0/24, "2001:db8:30::/48"]
-  internet:
-    level: public
-    networks: [any]
-isolation:
-  default: logical
-services:
-  https: {tcp: [443]}
-  ssh: {tcp: [22]}
-rules:
-)";
+)",
+                                               testing::kInternetZone, testing::kLogicalHttpsSsh});
 
-constexpr const char* kCitizens = R"(  - name: citizens
-    from: internet
-    to: portal
-    services: [https]
-    action: allow
-)";
+const std::string kCitizens(testing::kCitizensRule);
 
-constexpr const char* kPublish = R"(  - name: publish-content
-    from: {zone: extranet, networks: [10.20.5.0/24]}
-    to: {zone: portal, networks: [172.16.30.10/32]}
-    services: [ssh]
-    action: allow
-    ref: EX-2026-017
+const std::string kPublish =
+    testing::policyText({testing::kPublishContentRule, R"(    ref: EX-2026-017
     schedule: {days: [mon, tue, wed, thu, fri], hours: "08:00-18:00"}
-)";
+)"});
 
-constexpr const char* kAlt = R"(  - name: citizens-alt
-    from: internet
-    to: portal
-    services: [{tcp: [8443]}]
-    action: allow
-    ref: EX-2026-020
-)";
+const std::string kAlt(testing::kCitizensAltRule);
 
 Policy load(const std::string& rules, const char* file, const std::string& head = kHead) {
   PolicyBuild b = buildPolicyText(head + rules, file);

@@ -8,35 +8,14 @@
 #include <vector>
 
 #include "policy/pipeline.h"
+#include "tests/policy/policy_fixture.h"
 
 namespace isogate::policy {
 namespace {
 
-constexpr const char* kPolicy = R"(version: 1
-name: audit-test
-zones:
-  intranet:
-    level: classified
-    networks: [10.10.0.0/16, "fd10::/48"]
-  extranet:
-    level: internal
-    networks: [10.20.0.0/16, "fd20::/48"]
-  portal:
-    level: public
-    networks: [172.16.30.0/24]
-  internet:
-    level: public
-    networks: [any]
-isolation:
-  default: physical
-  pairs:
-    - zones: [extranet, portal]
-      mode: logical
-    - zones: [extranet, internet]
-      mode: logical
-    - zones: [portal, internet]
-      mode: logical
-services:
+const std::string kPolicy = testing::policyText(
+    {"version: 1\nname: audit-test\nzones:\n", testing::kIntranetZone, testing::kExtranetZone,
+     testing::kPortalZone, testing::kInternetZone, testing::exampleIsolation(), R"(services:
   https: {tcp: [443]}
 rules:
   - name: browse
@@ -49,12 +28,8 @@ rules:
     to: portal
     services: [https]
     action: allow
-  - name: out
-    from: extranet
-    to: internet
-    services: [https]
-    action: allow
-)";
+)",
+     testing::kExtranetOutRule});
 
 using Bytes = std::vector<uint8_t>;
 

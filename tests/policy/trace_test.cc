@@ -6,52 +6,22 @@
 #include <random>
 
 #include "policy/pipeline.h"
+#include "tests/policy/policy_fixture.h"
 
 namespace isogate::policy {
 namespace {
 
 // Line numbers matter: rules start at lines 31, 36, 44 and 49.
-constexpr const char* kPolicy = R"(version: 1
-name: spec-example
-zones:
-  intranet:
-    level: classified
-    networks: [10.10.0.0/16, "fd10::/48"]
-  extranet:
-    level: internal
-    networks: [10.20.0.0/16, "fd20::/48"]
-    intra_zone: deny
-  portal:
-    level: public
-    networks: [172.16.30.0/24]
-  internet:
-    level: public
-    networks: [any]
-isolation:
-  default: physical
-  pairs:
-    - zones: [extranet, portal]
-      mode: logical
-    - zones: [extranet, internet]
-      mode: logical
-    - zones: [portal, internet]
-      mode: logical
-services:
+const std::string kPolicy = testing::policyText(
+    {"version: 1\nname: spec-example\nzones:\n", testing::kIntranetZone, testing::kExtranetZone,
+     "    intra_zone: deny\n", testing::kPortalZone, testing::kInternetZone,
+     testing::exampleIsolation(), R"(services:
   https: {tcp: [443]}
   ssh:   {tcp: [22]}
   ping:  {icmp: [echo-request]}
 rules:
-  - name: citizens-browse-portal
-    from: internet
-    to: portal
-    services: [https]
-    action: allow
-  - name: publish-content
-    from: {zone: extranet, networks: [10.20.5.0/24]}
-    to: {zone: portal, networks: [172.16.30.10/32]}
-    services: [ssh]
-    action: allow
-    log: true
+)",
+     testing::kCitizensBrowsePortalRule, testing::kPublishContentRule, R"(    log: true
     ref: EX-2026-017
     schedule: {days: [mon, tue, wed, thu, fri], hours: "08:00-18:00"}
   - name: extranet-ping
@@ -64,7 +34,7 @@ rules:
     to: extranet
     services: [ssh]
     action: allow
-)";
+)"});
 
 PacketKey tcp(const char* src, const char* dst, uint16_t dport) {
   PacketKey p;
