@@ -301,6 +301,17 @@ def check_memory(rss, pids, bounds, mgmtd):
                       f" KiB (bound +{bounds[name]} KiB{'; not applied under ASan' if asan else ''})")
 
 
+def start_storm_chain(topo, work, args, config):
+    """Both storms' set-up: rsyslog, isogate-mgmtd (and when it started: the syslog rate's
+    window opens there) and the gateway, not yet started, sending its events to the daemon."""
+    syslog = Rsyslog(topo.gw, work).start()
+    mgmtd = Mgmtd(args.mgmtd, topo.gw, config, work, ["--no-sensors"]).start()
+    t_mgmtd = time.monotonic()
+    gw = SyslogGateway(topo, args.gw, config, work, os.path.join(work, "gw.pid"),
+                       mgmt_socket=mgmtd.events, syslog=syslog)
+    return syslog, mgmtd, t_mgmtd, gw
+
+
 def echo_rate(stream):
     """The stream's echo rate over 5 s before the storm: a baseline printed, never asserted."""
     n0, t0 = stream.oks(), time.monotonic()
@@ -405,11 +416,7 @@ def case_storm(topo, work, args):
     config = write_config(work, {"control": {"socket": os.path.join(work, "control.sock")},
                                  "events": {"syslog": [f"tcp://127.0.0.1:{SYSLOG_PORT}"],
                                             "aggregate_interval": INTERVAL}})
-    syslog = Rsyslog(topo.gw, work).start()
-    mgmtd = Mgmtd(args.mgmtd, topo.gw, config, work, ["--no-sensors"]).start()
-    t_mgmtd = time.monotonic()
-    gw = SyslogGateway(topo, args.gw, config, work, os.path.join(work, "gw.pid"),
-                       mgmt_socket=mgmtd.events, syslog=syslog)
+    syslog, mgmtd, t_mgmtd, gw = start_storm_chain(topo, work, args, config)
     stream, gens = None, None
     summary = {}
     try:
@@ -600,11 +607,7 @@ def lost_reported(syslog, component):
 def case_storm_dpdk(topo, work, args):
     hosts = Hosts(topo, work).start()
     config = write_dpdk_storm_config(topo, work)
-    syslog = Rsyslog(topo.gw, work).start()
-    mgmtd = Mgmtd(args.mgmtd, topo.gw, config, work, ["--no-sensors"]).start()
-    t_mgmtd = time.monotonic()
-    gw = SyslogGateway(topo, args.gw, config, work, os.path.join(work, "gw.pid"),
-                       mgmt_socket=mgmtd.events, syslog=syslog)
+    syslog, mgmtd, t_mgmtd, gw = start_storm_chain(topo, work, args, config)
     stream, gens = None, None
     summary = {}
     try:
