@@ -17,17 +17,13 @@
 #include <vector>
 
 #include "policy/pipeline.h"
+#include "tests/policy/policy_fixture.h"
 
 namespace isogate::gateway {
 namespace {
 
-const char* const kPolicy = R"(version: 1
-name: flows-test
-zones:
-  extranet:
-    level: internal
-    networks: [10.20.0.0/16, "fd20::/48"]
-  portal:
+const std::string kPolicy = policy::testing::policyText(
+    {"version: 1\nname: flows-test\nzones:\n", policy::testing::kExtranetZone, R"(  portal:
     level: public
     networks: [172.16.30.0/24, "fd30::/48"]
 isolation:
@@ -40,7 +36,7 @@ rules:
     to: portal
     services: [https]
     action: allow
-)";
+)"});
 
 policy::CompiledPolicy compiled() {
   policy::PolicyBuild b = policy::buildPolicyText(kPolicy, "flows.yaml");

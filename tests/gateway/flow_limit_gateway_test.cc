@@ -9,11 +9,13 @@
 #include "gateway/stats_report.h"
 #include "gateway/violation_event.h"
 #include "policy/pipeline.h"
+#include "tests/gateway/gateway_fixture.h"
 
 namespace isogate::gateway {
 namespace {
 
-const std::string kPolicy = std::string(ISOGATE_SOURCE_DIR) + "/tests/e2e/fixtures/policy.yaml";
+using testing::ipv4Tcp;
+using testing::kFixturePolicy;
 
 class HoldingSink : public RulesetSink {
  public:
@@ -31,7 +33,7 @@ class HoldingSink : public RulesetSink {
 };
 
 policy::CompiledPolicy fixturePolicy() {
-  auto build = policy::buildPolicyFile(kPolicy);
+  auto build = policy::buildPolicyFile(kFixturePolicy);
   EXPECT_TRUE(build.ok());
   return *build.compiled;
 }
@@ -51,21 +53,6 @@ TEST(FlowLimitGateway, TheBackendAppliesTheConfiguredLimit) {
   ASSERT_FALSE(admit->rules.empty());
   EXPECT_EQ(admit->rules[0].ctCountOver, std::optional<uint32_t>(8));
   EXPECT_EQ(limited.lastApplied(), *limitedSink.table);
-}
-
-std::vector<uint8_t> ipv4Tcp(uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport) {
-  std::vector<uint8_t> p(40, 0);
-  p[0] = 0x45;
-  p[9] = 6;
-  for (int i = 0; i < 4; ++i) {
-    p[12 + i] = static_cast<uint8_t>(src >> (24 - 8 * i));
-    p[16 + i] = static_cast<uint8_t>(dst >> (24 - 8 * i));
-  }
-  p[20] = static_cast<uint8_t>(sport >> 8);
-  p[21] = static_cast<uint8_t>(sport);
-  p[22] = static_cast<uint8_t>(dport >> 8);
-  p[23] = static_cast<uint8_t>(dport);
-  return p;
 }
 
 TEST(FlowLimitGateway, TheRefusalLogBecomesAFaultEvent) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "policy/pipeline.h"
+#include "tests/gateway/gateway_fixture.h"
 
 namespace isogate::gateway {
 namespace {
@@ -39,7 +40,7 @@ class FakeSink : public RulesetSink {
 class NftBackendTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto build = policy::buildPolicyFile(std::string(ISOGATE_SOURCE_DIR) + "/tests/e2e/fixtures/policy.yaml");
+    auto build = policy::buildPolicyFile(testing::kFixturePolicy);
     ASSERT_TRUE(build.ok());
     policy_ = *build.compiled;
     itfs_ = {{"ext0", "extranet", false, policy_.findZone("extranet")},

@@ -10,6 +10,7 @@
 
 #include "gateway/nft_netlink.h"
 #include "policy/nft_text.h"
+#include "tests/gateway/gateway_fixture.h"
 #include "tests/policy/netns_helpers.h"
 #include "tests/policy/nft_test_policies.h"
 
@@ -18,21 +19,7 @@ namespace {
 
 using isogate::testing::ScopedNetns;
 using isogate::testing::writeFile;
-
-bool openIn(const ScopedNetns& ns, NftNetlink& nl, std::string* error) {
-  const int self = ::open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-  const int target = ::open(("/run/netns/" + ns.name()).c_str(), O_RDONLY | O_CLOEXEC);
-  bool ok = self >= 0 && target >= 0 && setns(target, CLONE_NEWNET) == 0;
-  if (ok) {
-    ok = nl.open(error);
-    if (setns(self, CLONE_NEWNET) != 0) std::abort();  // never keep running in the test namespace
-  } else if (error) {
-    *error = "cannot enter " + ns.name();
-  }
-  if (self >= 0) ::close(self);
-  if (target >= 0) ::close(target);
-  return ok;
-}
+using testing::openIn;
 
 TEST(NftFlowLimitNetlink, LimitedRulesetLoadsLikeTheTextAndVerifies) {
   ISOGATE_SKIP_UNLESS_ROOT("needs root for network namespaces");

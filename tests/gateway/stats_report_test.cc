@@ -4,6 +4,7 @@
 
 #include "policy/nft_ruleset.h"
 #include "policy/pipeline.h"
+#include "tests/gateway/gateway_fixture.h"
 
 namespace isogate::gateway {
 namespace {
@@ -11,7 +12,7 @@ namespace {
 class StatsReportTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto build = policy::buildPolicyFile(std::string(ISOGATE_SOURCE_DIR) + "/tests/e2e/fixtures/policy.yaml");
+    auto build = policy::buildPolicyFile(testing::kFixturePolicy);
     ASSERT_TRUE(build.ok());
     p_ = *build.compiled;
   }

@@ -5,11 +5,13 @@
 #include <vector>
 
 #include "policy/pipeline.h"
+#include "tests/gateway/gateway_fixture.h"
 
 namespace isogate::gateway {
 namespace {
 
-const std::string kPolicy = std::string(ISOGATE_SOURCE_DIR) + "/tests/e2e/fixtures/policy.yaml";
+using testing::ipv4Tcp;
+using testing::kFixturePolicy;
 
 TEST(DecodeLogPrefix, TypeRuleAndDetail) {
   auto t = decodeLogPrefix("isogate:logical-isolation:4:no-ssh-from-portal");
@@ -29,21 +31,6 @@ TEST(DecodeLogPrefix, RefusesForeignPrefixes) {
   EXPECT_FALSE(decodeLogPrefix("isogate:no-such-type:-:x"));
   EXPECT_FALSE(decodeLogPrefix("isogate:logical-isolation:4x:y"));
   EXPECT_FALSE(decodeLogPrefix("isogate:logical-isolation"));
-}
-
-std::vector<uint8_t> ipv4Tcp(uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport) {
-  std::vector<uint8_t> p(40, 0);
-  p[0] = 0x45;
-  p[9] = 6;
-  for (int i = 0; i < 4; ++i) {
-    p[12 + i] = static_cast<uint8_t>(src >> (24 - 8 * i));
-    p[16 + i] = static_cast<uint8_t>(dst >> (24 - 8 * i));
-  }
-  p[20] = static_cast<uint8_t>(sport >> 8);
-  p[21] = static_cast<uint8_t>(sport);
-  p[22] = static_cast<uint8_t>(dport >> 8);
-  p[23] = static_cast<uint8_t>(dport);
-  return p;
 }
 
 TEST(SummarizePacket, Ipv4Tcp) {
@@ -79,7 +66,7 @@ TEST(SummarizePacket, Ipv6IcmpAndGarbage) {
 }
 
 TEST(ViolationEvent, NamesZonesAndRuleFromThePolicy) {
-  auto build = policy::buildPolicyFile(kPolicy);
+  auto build = policy::buildPolicyFile(kFixturePolicy);
   ASSERT_TRUE(build.ok());
   const auto& p = *build.compiled;
   int denyId = -1;
