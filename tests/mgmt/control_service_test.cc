@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "mgmt/control_server.h"
+#include "tests/mgmt/service_fixture.h"
 
 namespace isogate::mgmt {
 namespace {
@@ -26,17 +27,10 @@ using ojson = nlohmann::ordered_json;
 class ControlTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::path(::testing::TempDir()) /
-           ("ctl-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    dir_ = testing::freshTestDir("ctl");
     std::ofstream(dir_ / "policy.yaml") << "name: one\n";
-    PolicyServiceOptions o;
-    o.policyPath = (dir_ / "policy.yaml").string();
-    o.stateDir = (dir_ / "state").string();
     policy_ = std::make_unique<PolicyService>(
-        o,
+        testing::serviceOptionsIn(dir_),
         [](const std::string& path) {
           std::ifstream in(path);
           std::stringstream ss;
@@ -57,12 +51,8 @@ class ControlTest : public ::testing::Test {
     audit_ = std::make_unique<AuditTrail>((dir_ / "audit.log").string());
     ASSERT_TRUE(audit_->open(err));
     pipeline_ = std::make_unique<EventPipeline>(PipelineOptions{});
-    RoleMap roles;
-    roles.admin = {"root"};
-    roles.officer = {"isogate-officer"};
-    roles.auditor = {"isogate-audit"};
     service_ = std::make_unique<ControlService>(
-        ControlDeps{*pipeline_, *policy_, *audit_, roles, {}, {}, {}});
+        ControlDeps{*pipeline_, *policy_, *audit_, testing::testRoles(), {}, {}, {}});
   }
   void TearDown() override { fs::remove_all(dir_); }
 

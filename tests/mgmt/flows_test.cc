@@ -15,6 +15,7 @@
 #include "mgmt/flow_store.h"
 #include "mgmt/intake.h"
 #include "mgmt/event_sender.h"
+#include "tests/mgmt/service_fixture.h"
 
 namespace isogate::mgmt {
 namespace {
@@ -263,17 +264,10 @@ TEST(FlowStore, SnapshotsTravelOverTheIntakeSocket) {
 class FlowsCommandTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::path(::testing::TempDir()) /
-           ("flows-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    dir_ = testing::freshTestDir("flows");
     std::ofstream(dir_ / "policy.yaml") << "name: one\n";
-    PolicyServiceOptions o;
-    o.policyPath = (dir_ / "policy.yaml").string();
-    o.stateDir = (dir_ / "state").string();
     policy_ = std::make_unique<PolicyService>(
-        o,
+        testing::serviceOptionsIn(dir_),
         [](const std::string&) {
           PolicyCheck c;
           c.ok = true;
@@ -287,12 +281,8 @@ class FlowsCommandTest : public ::testing::Test {
     audit_ = std::make_unique<AuditTrail>((dir_ / "audit.log").string());
     ASSERT_TRUE(audit_->open(err));
     pipeline_ = std::make_unique<EventPipeline>(PipelineOptions{});
-    RoleMap roles;
-    roles.admin = {"root"};
-    roles.officer = {"isogate-officer"};
-    roles.auditor = {"isogate-audit"};
     service_ = std::make_unique<ControlService>(
-        ControlDeps{*pipeline_, *policy_, *audit_, roles, {}, {}, {}});
+        ControlDeps{*pipeline_, *policy_, *audit_, testing::testRoles(), {}, {}, {}});
     service_->setFlowStore(&store_);
   }
   void TearDown() override { fs::remove_all(dir_); }

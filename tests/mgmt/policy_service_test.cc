@@ -12,6 +12,7 @@
 
 #include "mgmt/audit_trail.h"
 #include "mgmt/gateway_reload.h"
+#include "tests/mgmt/service_fixture.h"
 
 namespace isogate::mgmt {
 namespace {
@@ -29,11 +30,7 @@ std::string slurp(const std::string& p) {
 class PolicyServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::path(::testing::TempDir()) /
-           ("policy-svc-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    dir_ = testing::freshTestDir("policy-svc");
     policy_ = (dir_ / "policy.yaml").string();
     write("name: one\n");
   }
@@ -41,9 +38,7 @@ class PolicyServiceTest : public ::testing::Test {
   void write(const std::string& text) { std::ofstream(policy_, std::ios::trunc) << text; }
 
   PolicyService make() {
-    PolicyServiceOptions o;
-    o.policyPath = policy_;
-    o.stateDir = (dir_ / "state").string();
+    const PolicyServiceOptions o = testing::serviceOptionsIn(dir_);  // policy_ is its policyPath
     auto checker = [](const std::string& path) {
       PolicyCheck c;
       std::string text = slurp(path);
