@@ -24,13 +24,11 @@ namespace fs = std::filesystem;
 using namespace std::chrono;
 using ojson = nlohmann::ordered_json;
 
-class ControlTest : public ::testing::Test {
+class ControlTest : public testing::ControlServiceFixture {
  protected:
   void SetUp() override {
-    dir_ = testing::freshTestDir("ctl");
-    std::ofstream(dir_ / "policy.yaml") << "name: one\n";
-    policy_ = std::make_unique<PolicyService>(
-        testing::serviceOptionsIn(dir_),
+    ASSERT_NO_FATAL_FAILURE(startControl(
+        "ctl",
         [](const std::string& path) {
           std::ifstream in(path);
           std::stringstream ss;
@@ -45,16 +43,8 @@ class ControlTest : public ::testing::Test {
         [this](std::string&) {
           ++reloads_;
           return true;
-        });
-    std::string err;
-    ASSERT_TRUE(policy_->init(err)) << err;
-    audit_ = std::make_unique<AuditTrail>((dir_ / "audit.log").string());
-    ASSERT_TRUE(audit_->open(err));
-    pipeline_ = std::make_unique<EventPipeline>(PipelineOptions{});
-    service_ = std::make_unique<ControlService>(
-        ControlDeps{*pipeline_, *policy_, *audit_, testing::testRoles(), {}, {}, {}});
+        }));
   }
-  void TearDown() override { fs::remove_all(dir_); }
 
   static PeerIdentity as(const std::string& user, std::vector<std::string> groups) {
     PeerIdentity p;
@@ -68,13 +58,8 @@ class ControlTest : public ::testing::Test {
   }
   ojson lastAudit() { return audit_->tail(1).at(0); }
 
-  fs::path dir_;
   int reloads_ = 0;
   system_clock::time_point now_{seconds(1795687200)};
-  std::unique_ptr<PolicyService> policy_;
-  std::unique_ptr<AuditTrail> audit_;
-  std::unique_ptr<EventPipeline> pipeline_;
-  std::unique_ptr<ControlService> service_;
 };
 
 TEST_F(ControlTest, AuditorReadsButCannotChangePolicy) {

@@ -261,13 +261,11 @@ TEST(FlowStore, SnapshotsTravelOverTheIntakeSocket) {
   EXPECT_EQ(sender.dropped(), 0u);
 }
 
-class FlowsCommandTest : public ::testing::Test {
+class FlowsCommandTest : public testing::ControlServiceFixture {
  protected:
   void SetUp() override {
-    dir_ = testing::freshTestDir("flows");
-    std::ofstream(dir_ / "policy.yaml") << "name: one\n";
-    policy_ = std::make_unique<PolicyService>(
-        testing::serviceOptionsIn(dir_),
+    ASSERT_NO_FATAL_FAILURE(startControl(
+        "flows",
         [](const std::string&) {
           PolicyCheck c;
           c.ok = true;
@@ -275,17 +273,9 @@ class FlowsCommandTest : public ::testing::Test {
           c.name = "one";
           return c;
         },
-        [](std::string&) { return true; });
-    std::string err;
-    ASSERT_TRUE(policy_->init(err)) << err;
-    audit_ = std::make_unique<AuditTrail>((dir_ / "audit.log").string());
-    ASSERT_TRUE(audit_->open(err));
-    pipeline_ = std::make_unique<EventPipeline>(PipelineOptions{});
-    service_ = std::make_unique<ControlService>(
-        ControlDeps{*pipeline_, *policy_, *audit_, testing::testRoles(), {}, {}, {}});
+        [](std::string&) { return true; }));
     service_->setFlowStore(&store_);
   }
-  void TearDown() override { fs::remove_all(dir_); }
 
   ojson call(const std::string& user, const std::string& group, system_clock::time_point now) {
     PeerIdentity p;
@@ -303,14 +293,9 @@ class FlowsCommandTest : public ::testing::Test {
     }
   }
 
-  fs::path dir_;
   uint64_t ids_ = 0;
   const system_clock::time_point t0_{seconds(1795687200)};
   FlowStore store_;
-  std::unique_ptr<PolicyService> policy_;
-  std::unique_ptr<AuditTrail> audit_;
-  std::unique_ptr<EventPipeline> pipeline_;
-  std::unique_ptr<ControlService> service_;
 };
 
 TEST_F(FlowsCommandTest, NoSnapshotYetIsUnavailableAndAudited) {
