@@ -35,6 +35,7 @@ void StatsReporter::report(Backend& backend, EventOutput& events) {
   }
   failures_ = 0;
   faultReported_ = false;
+  stats.periodMs = static_cast<uint64_t>(schedule_.period().count());
   if (events.sendStats(stats)) ++sent_;
 }
 

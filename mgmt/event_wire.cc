@@ -98,7 +98,8 @@ bool decodeEvent(const json& j, Event& e, std::string& error) {
 }
 
 bool decodeStats(const json& j, GatewayStats& s, std::string& error) {
-  if (!onlyKeys(j, {"v", "kind", "time_ms", "backend", "pairs", "drops", "events_dropped"}, error))
+  if (!onlyKeys(j, {"v", "kind", "time_ms", "backend", "pairs", "drops", "events_dropped", "period_ms"},
+                error))
     return false;
   s = GatewayStats{};
   if (!getUnsigned(j, "time_ms", s.timeMs, error)) return false;
@@ -108,6 +109,7 @@ bool decodeStats(const json& j, GatewayStats& s, std::string& error) {
     return false;
   }
   if (!getUnsigned(j, "events_dropped", s.eventsDropped, error, false)) return false;
+  if (!getUnsigned(j, "period_ms", s.periodMs, error, false)) return false;
   if (auto p = j.find("pairs"); p != j.end()) {
     if (!p->is_array() || p->size() > kMaxWirePairs) {
       error = "key 'pairs': expected an array of at most " + std::to_string(kMaxWirePairs);
@@ -212,6 +214,7 @@ std::string toWire(const GatewayStats& s) {
   for (const auto& [k, v] : s.drops) drops[k] = v;
   j["drops"] = std::move(drops);
   j["events_dropped"] = s.eventsDropped;
+  if (s.periodMs) j["period_ms"] = s.periodMs;
   return dump(j);
 }
 

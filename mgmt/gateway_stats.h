@@ -23,6 +23,10 @@ struct GatewayStats {
   std::vector<PairCounter> pairs;
   std::vector<std::pair<std::string, uint64_t>> drops;  // drop reason -> packets
   uint64_t eventsDropped = 0;                           // events the data plane could not queue
+  // How often the gateway sends these reports now (ms; 0 = not told). It stretches when a
+  // counter dump takes long (gateway/report_period.h), so the operator sees how old
+  // `isogatectl stats` may be.
+  uint64_t periodMs = 0;
 };
 
 }  // namespace isogate::mgmt

@@ -371,7 +371,8 @@ int main(int argc, char** argv) {
           d["gateway"] = {{"backend", gatewayStats->backend},
                           {"pairs", pairs},
                           {"drops", drops},
-                          {"events_dropped", gatewayStats->eventsDropped}};
+                          {"events_dropped", gatewayStats->eventsDropped},
+                          {"report_period_ms", gatewayStats->periodMs}};
         } else {
           d["gateway"] = nullptr;
         }

@@ -586,6 +586,9 @@ def check_gateway_counters(ctl, scen):
         out += [f"{k}: no deny row" for k in denied if not rows.get(k + ("deny",), 0)]
         if g.get("drops", {}).get("physical-isolation", 0) < physical:
             out.append(f"physical-isolation drops {g.get('drops', {}).get('physical-isolation')} < {physical}")
+        # The period the gateway reports at: 2 s, stretched only by slow dumps (at most 60 s).
+        if not 2000 <= g.get("report_period_ms", 0) <= 60000:
+            out.append(f"report_period_ms {g.get('report_period_ms')!r} not within 2000..60000")
         return out
     deadline = time.monotonic() + 10
     left = missing()

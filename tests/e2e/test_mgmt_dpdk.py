@@ -428,6 +428,8 @@ def case_control(topo, work, bins):
             except AssertionError as e:
                 raise AssertionError(f"{e}: {stats()}")
             check(base["gateway"]["backend"] == "dpdk", f"stats -j: gateway backend dpdk ({base['gateway']})")
+            check(2000 <= base["gateway"].get("report_period_ms", 0) <= 60000,
+                  f"stats -j: the gateway's report period, 2 s unless dumps are slow ({base['gateway'].get('report_period_ms')!r})")
 
             # Traffic with known packet counts: 20 allowed pings extranet -> portal (requests and
             # replies), and exactly 7 + 5 + 4 denied packets on three pairs nobody else uses.

@@ -53,6 +53,31 @@ TEST(StatsWire, EveryDropReasonOfTheBackendsRoundTrips) {
     return v;
   };
   EXPECT_EQ(sorted(m.stats.drops), sorted(s.drops));
+  EXPECT_EQ(m.stats.periodMs, 0u) << "not told";
+}
+
+// The report period (`period_ms`, gateway/report_period.h) travels with the counters, so
+// `isogatectl stats` can say how old they may be; a gateway that does not send it is still
+// taken (0 = not told), a period that is not a count is refused.
+TEST(StatsWire, ThePeriodTravelsAndIsOptional) {
+  GatewayStats s;
+  s.timeMs = 1;
+  s.backend = "nftables";
+  s.periodMs = 8000;
+  WireMessage m;
+  std::string err;
+  const std::string wire = toWire(s);
+  EXPECT_NE(wire.find(R"("period_ms":8000)"), std::string::npos) << wire;
+  ASSERT_TRUE(fromWire(wire, m, err)) << err;
+  EXPECT_EQ(m.stats.periodMs, 8000u);
+  ASSERT_TRUE(fromWire(R"({"v":1,"kind":"stats","time_ms":1})", m, err)) << err;
+  EXPECT_EQ(m.stats.periodMs, 0u);
+  for (const char* bad : {R"({"v":1,"kind":"stats","time_ms":1,"period_ms":-1})",
+                          R"({"v":1,"kind":"stats","time_ms":1,"period_ms":"2000"})",
+                          R"({"v":1,"kind":"stats","time_ms":1,"period_ms":1.5})"}) {
+    EXPECT_FALSE(fromWire(bad, m, err)) << bad;
+    EXPECT_NE(err.find("period_ms"), std::string::npos) << bad << ": " << err;
+  }
 }
 
 TEST(StatsWire, ReasonNamesThatAreNotNamesAreStillRefused) {
