@@ -7,6 +7,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "tests/fresh_test_dir.h"
+
 namespace isogate::gateway {
 namespace {
 
@@ -31,9 +33,7 @@ class RecordingBackend : public Backend {
 class PolicyLoaderTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("isogate-loader-test-" + std::to_string(getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
+    dir_ = isogate::testing::freshTestDir("isogate-loader-test");
     fs::copy_file(fs::path(ISOGATE_SOURCE_DIR) / "tests/e2e/fixtures/policy.yaml", dir_ / "policy.yaml");
     events_ = std::make_unique<EventOutput>(EventOutputOptions{(dir_ / "events.log").string(), "", "gw-test"});
     std::string err;

@@ -17,20 +17,11 @@
 #include "mgmt/control_service.h"
 #include "mgmt/event_pipeline.h"
 #include "mgmt/policy_service.h"
+#include "tests/fresh_test_dir.h"
 
 namespace isogate::mgmt::testing {
 
-// <TempDir>/<prefix>-<pid>-<test name>, emptied: the pid and test name keep
-// parallel runs and tests apart, emptying drops what a crashed run left.
-inline std::filesystem::path freshTestDir(const std::string& prefix) {
-  const std::filesystem::path dir =
-      std::filesystem::path(::testing::TempDir()) /
-      (prefix + "-" + std::to_string(::getpid()) + "-" +
-       ::testing::UnitTest::GetInstance()->current_test_info()->name());
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return dir;
-}
+using isogate::testing::freshTestDir;
 
 // The policy file and the history folder inside `dir`.
 inline PolicyServiceOptions serviceOptionsIn(const std::filesystem::path& dir) {
