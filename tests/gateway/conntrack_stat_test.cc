@@ -14,6 +14,7 @@
 
 #include "gateway/conntrack_drop_reporter.h"
 #include "gateway/event_output.h"
+#include "tests/fresh_test_dir.h"
 #include "tests/policy/netns_helpers.h"
 
 namespace isogate::gateway {
@@ -39,31 +40,32 @@ std::string statText(uint32_t drop0, uint32_t drop1, uint32_t early0, uint32_t e
   return kHeader + row[0] + row[1];
 }
 
+// Parses `text` into *totals and picks the drop counters from them; any error fails the test.
+ConntrackDrops dropsOf(const std::string& text, ConntrackStatTotals* totals) {
+  std::string error;
+  ConntrackDrops d;
+  EXPECT_TRUE(parseConntrackStat(text, *totals, error)) << error;
+  EXPECT_TRUE(conntrackDrops(*totals, d, error)) << error;
+  return d;
+}
+
 TEST(ConntrackStat, SumsEveryColumnOverTheCpusByName) {
   ConntrackStatTotals t;
-  std::string error;
-  ASSERT_TRUE(parseConntrackStat(statText(0x1a, 0x05, 0x10, 0xff), t, error)) << error;
+  const ConntrackDrops d = dropsOf(statText(0x1a, 0x05, 0x10, 0xff), &t);
   EXPECT_EQ(t.size(), 17u);
   EXPECT_EQ(t.at("drop"), 0x1fu);
   EXPECT_EQ(t.at("early_drop"), 0x10fu);
   EXPECT_EQ(t.at("invalid"), 9u);
   EXPECT_EQ(t.at("search_restart"), 12u);
   EXPECT_EQ(t.at("clashres"), 1u);
-  ConntrackDrops d;
-  ASSERT_TRUE(conntrackDrops(t, d, error)) << error;
   EXPECT_EQ(d.drop, 0x1fu);
   EXPECT_EQ(d.earlyDrop, 0x10fu);
 }
 
 TEST(ConntrackStat, FindsColumnsByTheHeaderNotByPosition) {
   ConntrackStatTotals t;
-  std::string error;
-  ASSERT_TRUE(parseConntrackStat("early_drop drop newcolumn\n00000002 00000010 00000000\n"
-                                 "00000001 00000020 ffffffff\n",
-                                 t, error))
-      << error;
-  ConntrackDrops d;
-  ASSERT_TRUE(conntrackDrops(t, d, error)) << error;
+  const ConntrackDrops d = dropsOf(
+      "early_drop drop newcolumn\n00000002 00000010 00000000\n00000001 00000020 ffffffff\n", &t);
   EXPECT_EQ(d.drop, 0x30u);
   EXPECT_EQ(d.earlyDrop, 3u);
 }
@@ -150,9 +152,7 @@ TEST(ConntrackDropDecision, ACounterThatWentDownIsANewBaseline) {
 class ConntrackDropReporterTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("isogate-ctstat-test-" + std::to_string(getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
+    dir_ = isogate::testing::freshTestDir("isogate-ctstat-test");
     events_ = std::make_unique<EventOutput>(EventOutputOptions{(dir_ / "events.log").string(), "", "gw-test"});
     std::string err;
     ASSERT_TRUE(events_->open(err)) << err;
