@@ -1,5 +1,7 @@
 #include "gateway/conntrack_stat.h"
 
+#include <charconv>
+#include <system_error>
 #include <vector>
 
 namespace isogate::gateway {
@@ -18,20 +20,11 @@ std::vector<std::string_view> splitFields(std::string_view line) {
 }
 
 // The kernel prints each counter as %08x; up to 16 digits are accepted so a wider counter
-// still parses, anything else is not the kernel's text.
+// still parses, anything else (a sign, a prefix, a stray character) is not the kernel's text.
 bool parseHex(std::string_view s, uint64_t& value) {
   if (s.empty() || s.size() > 16) return false;
-  uint64_t v = 0;
-  for (char c : s) {
-    int d;
-    if (c >= '0' && c <= '9') d = c - '0';
-    else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
-    else if (c >= 'A' && c <= 'F') d = c - 'A' + 10;
-    else return false;
-    v = v * 16 + static_cast<uint64_t>(d);
-  }
-  value = v;
-  return true;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value, 16);
+  return ec == std::errc() && end == s.data() + s.size();
 }
 
 }  // namespace
