@@ -40,8 +40,8 @@ bool ConntrackDropReporter::read(ConntrackDrops& drops, std::string& error) cons
 void ConntrackDropReporter::tick(EventOutput& events, std::chrono::steady_clock::time_point now) {
   // The loop wakes on every NFLOG message; the file is read at most once a second, which
   // also makes the fault at most one a second.
-  if (lastRead_ != std::chrono::steady_clock::time_point{} && now - lastRead_ < std::chrono::seconds(1)) return;
-  lastRead_ = now;
+  if (!schedule_.due(now)) return;
+  schedule_.ran(now, now);
   ConntrackDrops drops;
   std::string error;
   if (!read(drops, error)) {

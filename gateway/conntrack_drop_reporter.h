@@ -10,6 +10,7 @@
 
 #include "gateway/conntrack_stat.h"
 #include "gateway/event_output.h"
+#include "gateway/report_period.h"
 
 namespace isogate::gateway {
 
@@ -29,7 +30,8 @@ class ConntrackDropReporter {
   bool read(ConntrackDrops& drops, std::string& error) const;
 
   std::string path_;
-  std::chrono::steady_clock::time_point lastRead_{};
+  // Once a second: reading the file costs microseconds, so the period never stretches.
+  ReportSchedule schedule_{std::chrono::seconds(1)};
   std::optional<ConntrackDrops> baseline_;
   std::string lastError_;
 };
