@@ -23,8 +23,40 @@ class AccountStage {
   void begin(const Burst& b) noexcept;
   void one(Burst& b, int i, TxBuffer& tx) noexcept;  // inline, below
   void end() noexcept;
+  // one() for a packet the fast lane forwards: allowed by rule `rule` from zone `from` to `to`,
+  // to be sent on `port` (no record: a packet of a known flow).
+  void forwardedOne(rte_mbuf* m, uint16_t from, uint16_t to, uint32_t rule, uint16_t port,
+                    TxBuffer& tx) noexcept {
+    ++forwarded_;
+    countRun(from, to, true, rule, m->pkt_len);
+    transmit(m, port, tx);
+  }
 
  private:
+  // Adds a packet to the run of its zone-pair and rule counters.
+  void countRun(uint16_t from, uint16_t to, bool forwarded, uint32_t rule, uint32_t len) noexcept {
+    if (runPackets_ == 0 || runFrom_ != from || runTo_ != to || runForwarded_ != forwarded ||
+        runRule_ != rule) {
+      flushRun();
+      runFrom_ = from;
+      runTo_ = to;
+      runForwarded_ = forwarded;
+      runRule_ = rule;
+    }
+    ++runPackets_;
+    runBytes_ += len;
+  }
+  // Queues m for `port`, or frees it as tx-full when the queue is full.
+  void transmit(rte_mbuf* m, uint16_t port, TxBuffer& tx) noexcept {
+    TxBuffer::Queue& q = tx.port[port];
+    if (q.count < TxBuffer::kDepth) [[likely]] {
+      q.pkts[q.count++] = m;
+      ++tx_;
+      return;
+    }
+    bump(ctx_.counters.drops[static_cast<int>(DropReason::TxFull)]);
+    rte_pktmbuf_free(m);
+  }
   void recordAllowed(const Burst& b, int i) noexcept;  // a flow-allowed record
   void countDrop(const Burst& b, int i) noexcept;      // drop counter and violation record
   void flushRun() noexcept;
@@ -59,26 +91,11 @@ inline void AccountStage::one(Burst& b, int i, TxBuffer& tx) noexcept {
       recordAllowed(b, i);
   }
   if (tables_ && md.srcZone != kNoZone && md.dstZone != kNoZone && md.path != Path::Local) {
-    const bool fwd = md.reason == DropReason::None;
-    if (runPackets_ == 0 || runFrom_ != md.srcZone || runTo_ != md.dstZone ||
-        runForwarded_ != fwd || runRule_ != md.rule) {
-      flushRun();
-      runFrom_ = md.srcZone;
-      runTo_ = md.dstZone;
-      runForwarded_ = fwd;
-      runRule_ = md.rule;
-    }
-    ++runPackets_;
-    runBytes_ += len;
+    countRun(md.srcZone, md.dstZone, md.reason == DropReason::None, md.rule, len);
   }
   if (md.action == Action::Transmit) {
-    TxBuffer::Queue& q = tx.port[md.outPort];
-    if (q.count < TxBuffer::kDepth) [[likely]] {
-      q.pkts[q.count++] = m;
-      ++tx_;
-      return;
-    }
-    bump(ctx_.counters.drops[static_cast<int>(DropReason::TxFull)]);
+    transmit(m, md.outPort, tx);
+    return;
   }
   rte_pktmbuf_free(m);
 }

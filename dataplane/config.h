@@ -65,6 +65,9 @@ struct DataplaneConfig {
   uint32_t eventRingSize = 4096;      // per worker, power of two
   Timeouts timeouts;
   int socket = -1;  // NUMA socket for tables (SOCKET_ID_ANY)
+  // Bursts of known IPv4 flows through the fast lane (dataplane/fast_lane.h). Off: every
+  // burst through the full pipeline, for the test that compares the two and for A/B runs.
+  bool fastLane = true;
 };
 
 }  // namespace isogate::dataplane

@@ -45,6 +45,7 @@ std::unique_ptr<Dataplane> Dataplane::create(const DataplaneConfig& config, std:
     rte_rcu_qsbr_thread_register(dp->rcu_, w);
     auto worker = std::make_unique<Worker>(w, dp->topology_, *dp->neighbours_,
                                            dp->config_.fragmentCapacity, dp->tables_, dp->rcu_);
+    worker->setFastLane(dp->config_.fastLane);
     WorkerContext& ctx = worker->context();
     char name[RTE_RING_NAMESIZE];
     std::snprintf(name, sizeof name, "igct%u_%u", serial, w);

@@ -3,7 +3,6 @@
 #include <rte_prefetch.h>
 
 #include "dataplane/policy_tables.h"
-#include "dataplane/tcp_state.h"
 
 namespace isogate::dataplane {
 
@@ -30,19 +29,7 @@ void setInitiatorView(PacketMeta& md, bool v6) noexcept {
 }
 
 void FlowStage::advance(FlowEntry& e, PacketMeta& md, uint64_t now) noexcept {
-  const TickTimeouts& t = ctx_.timeouts;
-  uint64_t timeout;
-  if (md.proto == kProtoTcp) {
-    timeout = advanceTcp(e, md.replyDir, md.tcpFlags, t);
-  } else if (md.proto == kProtoUdp) {
-    if (md.replyDir) e.replied = true;
-    timeout = e.replied ? t.udpReplied : t.udpUnreplied;
-  } else if (md.hasIcmp) {
-    timeout = t.icmp;
-  } else {
-    timeout = t.other;
-  }
-  e.expires = now + timeout;
+  advanceFlow(e, md.proto, md.hasIcmp, md.replyDir, md.tcpFlags, ctx_.timeouts, now);
 }
 
 void FlowStage::process(Burst& b) noexcept {

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "dataplane/policy_tables.h"
+#include "dataplane/tcp_state.h"
 #include "dataplane/wire.h"
 #include "dataplane/worker_context.h"
 
@@ -24,6 +25,24 @@ inline bool tracked(const PacketMeta& md, bool v6) noexcept {
 }
 // Whether md is the initiator's packet type for a tracked flow (not a reply-only type).
 bool isEchoReply(const PacketMeta& md, bool v6) noexcept;
+
+// Advances a known flow for one packet of it (reply = from the responder) and refreshes its
+// timeout. Shared by the pipeline (FlowStage::advance) and the fast lane.
+inline void advanceFlow(FlowEntry& e, uint8_t proto, bool hasIcmp, bool reply, uint8_t tcpFlags,
+                        const TickTimeouts& t, uint64_t now) noexcept {
+  uint64_t timeout;
+  if (proto == wire::kProtoTcp) {
+    timeout = advanceTcp(e, reply, tcpFlags, t);
+  } else if (proto == wire::kProtoUdp) {
+    if (reply) e.replied = true;
+    timeout = e.replied ? t.udpReplied : t.udpUnreplied;
+  } else if (hasIcmp) {
+    timeout = t.icmp;
+  } else {
+    timeout = t.other;
+  }
+  e.expires = now + timeout;
+}
 
 class FlowStage {
  public:

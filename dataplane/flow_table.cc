@@ -1,15 +1,8 @@
 #include "dataplane/flow_table.h"
 
-#include <rte_malloc.h>
-#include <rte_prefetch.h>
-#include <rte_random.h>
-
-#ifdef __SSE4_2__
-#include <nmmintrin.h>
-#else
-#include <rte_hash_crc.h>
-#endif
 #include <emmintrin.h>
+#include <rte_malloc.h>
+#include <rte_random.h>
 
 namespace isogate::dataplane {
 
@@ -78,18 +71,7 @@ bool FlowTable::init(const std::string& name, uint32_t capacity, int socket, std
 uint32_t FlowTable::hashOf(const FlowKey& key) const noexcept {
   uint64_t w[5];
   std::memcpy(w, &key, sizeof w);
-#ifdef __SSE4_2__
-  // Two independent CRC32-C chains (shorter latency), mixed at the end.
-  uint64_t a = _mm_crc32_u64(seed_, w[0]);
-  uint64_t b = _mm_crc32_u64(~seed_, w[2]);
-  a = _mm_crc32_u64(a, w[1]);
-  b = _mm_crc32_u64(b, w[3]);
-  a = _mm_crc32_u64(a, w[4]);
-  const uint32_t h = static_cast<uint32_t>(a) ^ (static_cast<uint32_t>(b) * 0x9e3779b1u);
-  return h ^ (h >> 15);
-#else
-  return rte_hash_crc(w, sizeof w, seed_);
-#endif
+  return hashWords(w);
 }
 
 uint32_t FlowTable::sigMatches(const Bucket& b, uint16_t sig) noexcept {
@@ -116,12 +98,17 @@ int32_t FlowTable::find(const FlowKey& key, uint32_t h) const noexcept {
 void FlowTable::lookupBulk(const FlowKey* const* keys, uint32_t n,
                            int32_t* positions) const noexcept {
   uint32_t h[kBurstSize];
-  uint32_t cand[kBurstSize];
-  bool slow[kBurstSize];
   for (uint32_t k = 0; k < n; ++k) {
     h[k] = hashOf(*keys[k]);
-    rte_prefetch0(&buckets_[h[k] & mask_]);
+    prefetchBucket(h[k]);
   }
+  lookupBulkHashed(keys, h, n, positions);
+}
+
+void FlowTable::lookupBulkHashed(const FlowKey* const* keys, const uint32_t* h, uint32_t n,
+                                 int32_t* positions) const noexcept {
+  uint32_t cand[kBurstSize];
+  bool slow[kBurstSize];
   for (uint32_t k = 0; k < n; ++k) {
     const Bucket& b = buckets_[h[k] & mask_];
     const uint32_t m = sigMatches(b, sigOf(h[k]));

@@ -8,6 +8,14 @@
 // table denies new flows. Expiry is lazy on lookup plus an incremental sweep.
 #pragma once
 
+#include <rte_prefetch.h>
+
+#ifdef __SSE4_2__
+#include <nmmintrin.h>
+#else
+#include <rte_hash_crc.h>
+#endif
+
 #include <atomic>
 #include <cstdint>
 #include <cstring>
@@ -69,6 +77,14 @@ class FlowTable {
   // Positions of the keys (-1 = absent). n <= kBurstSize. Hashes the whole burst and
   // prefetches its buckets, then matches signatures and prefetches the slots, then compares.
   void lookupBulk(const FlowKey* const* keys, uint32_t n, int32_t* positions) const noexcept;
+  // The same for keys already hashed (hashWords) whose buckets the caller prefetched
+  // (prefetchBucket), e.g. while it parsed the packets.
+  void lookupBulkHashed(const FlowKey* const* keys, const uint32_t* hashes, uint32_t n,
+                        int32_t* positions) const noexcept;
+  // The hash of a key given as its five 64-bit words (memory order): a caller that builds
+  // the key in registers hashes it without storing and reloading it first.
+  uint32_t hashWords(const uint64_t* w) const noexcept;  // inline, below
+  void prefetchBucket(uint32_t h) const noexcept { rte_prefetch0(&buckets_[h & mask_]); }
   int32_t lookup(const FlowKey& key) const noexcept;
   // Position of a new (or the existing) entry; -1 when the table is full.
   int32_t insert(const FlowKey& key) noexcept;
@@ -139,6 +155,21 @@ class FlowTable {
   uint32_t cursor_ = 0;
   std::atomic<uint32_t> count_{0};
 };
+
+inline uint32_t FlowTable::hashWords(const uint64_t* w) const noexcept {
+#ifdef __SSE4_2__
+  // Two independent CRC32-C chains (shorter latency), mixed at the end.
+  uint64_t a = _mm_crc32_u64(seed_, w[0]);
+  uint64_t b = _mm_crc32_u64(~seed_, w[2]);
+  a = _mm_crc32_u64(a, w[1]);
+  b = _mm_crc32_u64(b, w[3]);
+  a = _mm_crc32_u64(a, w[4]);
+  const uint32_t h = static_cast<uint32_t>(a) ^ (static_cast<uint32_t>(b) * 0x9e3779b1u);
+  return h ^ (h >> 15);
+#else
+  return rte_hash_crc(w, 5 * sizeof(uint64_t), seed_);
+#endif
+}
 
 template <class F>
 void FlowTable::forEach(F&& f) const {

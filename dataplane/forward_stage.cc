@@ -26,6 +26,18 @@ void ForwardStage::forwardResolving(Burst& b, int i) noexcept {
 }
 
 template <bool kV6>
+bool ForwardStage::routeTo(U128 dst, uint16_t dstZone, const PolicyTables& t,
+                           NextHop* nh) const noexcept {
+  return ctx_.topo.route<kV6>(dst, nh) && t.portZone(nh->port) == dstZone;
+}
+
+bool ForwardStage::resolvedIpv4(uint32_t dst, uint16_t dstZone, const PolicyTables& t,
+                                uint64_t now, NextHop* nh, MacAddress* mac) const noexcept {
+  return routeTo<false>(dst, dstZone, t, nh) &&
+         ctx_.neighbours.lookup(false, nh->address, now, ctx_.timeouts.neighbour, mac);
+}
+
+template <bool kV6>
 bool ForwardStage::makeRequest(rte_mbuf* m, U128 own, U128 target, uint16_t port) noexcept {
   if constexpr (kV6) {
     return makeNeighbourSolicit(m, own, target, ctx_.topo.mac(port));
@@ -41,7 +53,7 @@ void ForwardStage::forward(Burst& b, int i) noexcept {
   rte_mbuf* m = b.pkts[i];
   const uint8_t* ip = rte_pktmbuf_mtod(m, uint8_t*) + md.l2Len;
   NextHop nh;
-  if (!ctx_.topo.route<kV6>(md.dst, &nh) || b.tables->portZone(nh.port) != md.dstZone) {
+  if (!routeTo<kV6>(md.dst, md.dstZone, *b.tables, &nh)) {
     b.drop(i, DropReason::NoRoute);
     return;
   }

@@ -15,6 +15,8 @@
 
 namespace isogate::dataplane {
 
+class PolicyTables;
+
 // The last step of forwarding, shared by the resolved path and held packets:
 // TTL / hop limit decrement (with the IPv4 checksum update), VLAN tags removed,
 // Ethernet header from `from` to `to`. The caller checked the TTL is above 1.
@@ -68,8 +70,15 @@ class ForwardStage {
   // queue is full); those past their deadline are freed and counted
   // neighbour-unresolved. With tx null only the expired ones are handled.
   void releaseHeld(TxBuffer* tx, uint64_t now) noexcept;
+  // Whether an IPv4 packet to dst in zone dstZone would be forwarded at once (no hold, no
+  // request): *nh and *mac are then its next hop and that hop's MAC. Reads only.
+  bool resolvedIpv4(uint32_t dst, uint16_t dstZone, const PolicyTables& t, uint64_t now,
+                    NextHop* nh, MacAddress* mac) const noexcept;
 
  private:
+  // The route toward dst, if its egress port belongs to dst's zone.
+  template <bool kV6>
+  bool routeTo(U128 dst, uint16_t dstZone, const PolicyTables& t, NextHop* nh) const noexcept;
   // A packet whose destination is not the cached one: route, neighbour, hold queue.
   void forwardResolving(Burst& b, int i) noexcept;
   template <bool kV6>

@@ -104,25 +104,6 @@ bool parseL4(const uint8_t* p, uint32_t avail, PacketMeta& md) {
   }
 }
 
-// Whether an IPv4 header's checksum verifies: its ones' complement sum is 0xffff. Summed as
-// native-order 32-bit words (a header is 4-byte words) and folded: the ones' complement sum
-// does not depend on byte order and 0xffff is the same either way round (RFC 1071). About five
-// adds instead of ten byte-pair loads.
-bool ipv4ChecksumOk(const uint8_t* p, uint32_t ihl) {
-  uint64_t acc = 0;
-  for (uint32_t i = 0; i < ihl; i += 4) {
-    uint32_t w;
-    std::memcpy(&w, p + i, 4);
-    acc += w;
-  }
-  acc = (acc & 0xffffffffu) + (acc >> 32);
-  acc = (acc & 0xffffffffu) + (acc >> 32);
-  uint32_t x = static_cast<uint32_t>(acc);
-  x = (x & 0xffffu) + (x >> 16);
-  x = (x & 0xffffu) + (x >> 16);
-  return x == 0xffffu;
-}
-
 // IPv4 options: well-formed TLVs; source routing is refused.
 bool ipv4OptionsOk(const uint8_t* o, uint32_t len) {
   uint32_t i = 0;

@@ -16,7 +16,8 @@ Worker::Worker(unsigned index, const Topology& topo, NeighbourTable& neighbours,
       classify_(ctx_, flows_),
       forward_(ctx_),
       monitor_(ctx_),
-      account_(ctx_) {}
+      account_(ctx_),
+      fast_(ctx_, forward_, account_) {}
 
 Worker::~Worker() { ctx_.held.freeAll(); }
 
@@ -56,6 +57,8 @@ void Worker::runChunk(uint16_t port, rte_mbuf* const* pkts, uint16_t n, TxBuffer
   b.tables = tables;
   for (uint16_t i = 0; i < n; ++i) b.pkts[i] = pkts[i];
   bump(ctx_.counters.rx, n);
+  const bool forwarding = tables && port < ctx_.topo.portCount() && !ctx_.topo.monitor(port);
+  if (forwarding && fastLaneOn_ && fast_.run(b, tx)) return;
   parse_.process(b);
   if (port >= ctx_.topo.portCount() || (!tables && ctx_.topo.monitor(port))) {
     dropAll(b, DropReason::NoPolicy);

@@ -9,6 +9,7 @@
 
 #include "dataplane/account_stage.h"
 #include "dataplane/classify_stage.h"
+#include "dataplane/fast_lane.h"
 #include "dataplane/flow_export.h"
 #include "dataplane/flow_stage.h"
 #include "dataplane/forward_stage.h"
@@ -38,6 +39,11 @@ class Worker {
   // call, or freed at its deadline). Never blocks, allocates, locks or throws.
   void processBurst(uint16_t port, rte_mbuf* const* pkts, uint16_t n, TxBuffer& tx,
                     uint64_t now) noexcept;
+
+  // Whether bursts of known IPv4 flows may take the fast lane (default on).
+  void setFastLane(bool on) noexcept { fastLaneOn_ = on; }
+  // Bursts the fast lane forwarded.
+  uint64_t fastLaneBursts() const noexcept { return fast_.bursts(); }
 
   // RCU participation. A worker thread calls enterLoop() before its RX loop and
   // leaveLoop() after; in between each burst reports a quiescent state. Outside
@@ -74,6 +80,8 @@ class Worker {
   ForwardStage forward_;
   MonitorStage monitor_;
   AccountStage account_;
+  FastLane fast_;
+  bool fastLaneOn_ = true;
   FlowExport export_;
 };
 

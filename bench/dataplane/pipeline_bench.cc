@@ -5,6 +5,7 @@
 // new-flow rate (classifier + insert), cycles per packet, the ACL build time,
 // and the memory of a 1M-flow table. Usage:
 //   isogate-dataplane-bench [--rules 100,10000,100000] [--flows 100000] [--seconds 2]
+//                           [--fast-lane on|off]   (off: every burst through the full pipeline)
 #include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_malloc.h>
@@ -71,8 +72,11 @@ std::shared_ptr<const policy::CompiledPolicy> makePolicy(size_t rules) {
   return p;
 }
 
+bool fastLane = true;
+
 DataplaneConfig makeConfig(uint32_t flowCapacity) {
   DataplaneConfig c;
+  c.fastLane = fastLane;
   c.ports.push_back({"inet0",
                      "internet",
                      false,
@@ -207,6 +211,7 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[i], "--rules")) ruleCounts = parseList(argv[i + 1]);
     if (!std::strcmp(argv[i], "--flows")) flows = std::stoul(argv[i + 1]);
     if (!std::strcmp(argv[i], "--seconds")) seconds = std::stod(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--fast-lane")) fastLane = std::strcmp(argv[i + 1], "off") != 0;
   }
   char prefix[64];
   std::snprintf(prefix, sizeof prefix, "--file-prefix=igbench%d", static_cast<int>(getpid()));
@@ -239,8 +244,8 @@ int main(int argc, char** argv) {
   std::vector<std::vector<uint8_t>> shuffledAcks;
   for (size_t i : order) shuffledAcks.push_back(acks[i]);
 
-  std::printf("flows=%zu, 64-byte TCP frames, bursts of %u, 1 lcore, TSC %.2f GHz\n", flows,
-              kBurstSize, rte_get_tsc_hz() / 1e9);
+  std::printf("flows=%zu, 64-byte TCP frames, bursts of %u, 1 lcore, TSC %.2f GHz, fast lane %s\n",
+              flows, kBurstSize, rte_get_tsc_hz() / 1e9, fastLane ? "on" : "off");
   {
     std::string error;
     auto dp = Dataplane::create(makeConfig(static_cast<uint32_t>(flows * 2)), &error);
