@@ -103,9 +103,9 @@ rules:
 const MacAddress kInetGwMac = {0x02, 0, 0, 0, 0, 0x03};  // port 2's MAC in testConfig()
 
 // Hosts with a MAC the harness teaches the neighbour table (the internet through 203.0.113.1).
-const std::vector<std::string> kExtHosts = {"10.20.5.5", "10.20.5.6", "10.20.5.7",  "10.20.5.8",
+const std::vector<std::string> kExtHosts = {"10.20.5.5", "10.20.5.6",  "10.20.5.7",  "10.20.5.8",
                                             "10.20.5.9", "10.20.5.10", "10.20.5.11", "10.20.5.12",
-                                            "10.20.6.7", "10.20.6.8", "fd20::5",    "fd20::6"};
+                                            "10.20.6.7", "10.20.6.8",  "fd20::5",    "fd20::6"};
 const std::vector<std::string> kPortalHosts = {"172.16.30.10", "172.16.30.11", "fd30::10"};
 const std::vector<std::string> kInetHosts = {"203.0.113.1", "2001:db8:1::1"};
 const char* const kOwn[3] = {"10.20.0.1", "172.16.30.1", "203.0.113.2"};  // per port
@@ -149,8 +149,8 @@ enum class Kind {
   Admin,      // extranet -> portal ssh / https (admin-portal, logged)
   DnsUdp,     // extranet -> internet dns (ext-dns)
   DnsTcp,
-  SyncTcp,  // portal -> extranet 1000-2000 (portal-sync)
-  SyncUdp,  // portal -> extranet 123
+  SyncTcp,   // portal -> extranet 1000-2000 (portal-sync)
+  SyncUdp,   // portal -> extranet 123
   IntraUdp,  // extranet -> extranet (intra-zone default allow)
   IntraTcp,
   Out6Udp,  // fd20::/64 -> internet (ext6-out)
@@ -189,17 +189,37 @@ struct Flow {
   }
 };
 
-// One burst to send: the frames, what each is (for failure messages), and whether one of them
-// is a packet the lane must refuse (the whole burst must then go through the pipeline).
+// One burst to send: the frames, what each is (for failure messages), and whether it is a
+// packet the lane must refuse (its whole chunk of 32 must then go through the pipeline).
 struct Plan {
   uint16_t port = 0;
   std::vector<Bytes> frames;
   std::vector<std::string> labels;
-  bool refuse = false;
+  std::vector<bool> refuses;
   void add(Bytes f, std::string label, bool mustRefuse) {
-    frames.push_back(std::move(f));
-    labels.push_back(std::move(label));
-    refuse |= mustRefuse;
+    insert(frames.size(), std::move(f), std::move(label), mustRefuse);
+  }
+  void insert(size_t at, Bytes f, std::string label, bool mustRefuse) {
+    const auto off = static_cast<long>(at);
+    frames.insert(frames.begin() + off, std::move(f));
+    labels.insert(labels.begin() + off, std::move(label));
+    refuses.insert(refuses.begin() + off, mustRefuse);
+  }
+  void insert(size_t at, const Plan& v) {
+    const auto off = static_cast<long>(at);
+    frames.insert(frames.begin() + off, v.frames.begin(), v.frames.end());
+    labels.insert(labels.begin() + off, v.labels.begin(), v.labels.end());
+    refuses.insert(refuses.begin() + off, v.refuses.begin(), v.refuses.end());
+  }
+  // Chunks (of kBurstSize, as the worker cuts them) without a packet the lane must refuse.
+  uint64_t chunksTheLaneMayTake() const {
+    uint64_t n = 0;
+    for (size_t c = 0; c < frames.size(); c += kBurstSize) {
+      bool refuse = false;
+      for (size_t i = c; i < std::min(frames.size(), c + kBurstSize); ++i) refuse |= refuses[i];
+      n += !refuse;
+    }
+    return n;
   }
 };
 
@@ -320,7 +340,8 @@ class FastLaneEquivalenceTest : public ::testing::TestWithParam<unsigned> {
     return out;
   }
   std::vector<size_t> usable(uint16_t port, bool v4Only) const {
-    return select([&](const Flow& f) { return alive(f) && touches(f, port) && !(v4Only && f.v6()); });
+    return select(
+        [&](const Flow& f) { return alive(f) && touches(f, port) && !(v4Only && f.v6()); });
   }
   // Which end of f sends from `port` (true: the server).
   bool sideOn(const Flow& f, uint16_t port) {
@@ -347,8 +368,8 @@ class FastLaneEquivalenceTest : public ::testing::TestWithParam<unsigned> {
   // A data packet of f the lane may take (IPv4): ACK / PSH / URG, any payload, any TTL above 1,
   // DF, TCP options, Ethernet padding.
   Bytes plain(Flow& f, bool fromServer, std::string* what) {
-    static const uint8_t kFlags[] = {kAck, kAck, kAck | kPsh, kAck | kPsh, kAck | kUrg,
-                                     kAck | kPsh | 0x40, kAck | 0x80, kUrg};
+    static const uint8_t kFlags[] = {
+        kAck, kAck, kAck | kPsh, kAck | kPsh, kAck | kUrg, kAck | kPsh | 0x40, kAck | 0x80, kUrg};
     const uint8_t flags = kFlags[pick(std::size(kFlags))];
     Pkt p = basePkt(f, fromServer, flags);
     p.payload(chance(10) ? 600 + pick(800) : pick(200));
@@ -385,8 +406,8 @@ class FastLaneEquivalenceTest : public ::testing::TestWithParam<unsigned> {
     } else {
       static const uint8_t kSteps[] = {kSyn, kSyn | kAck, kAck};
       static const char* const kNames[] = {"SYN", "SYN-ACK", "handshake ACK"};
-      plan.add(basePkt(f, fromServer, kSteps[f.stage]).frame(), label(f, fromServer, kNames[f.stage]),
-               f.stage < 2);
+      plan.add(basePkt(f, fromServer, kSteps[f.stage]).frame(),
+               label(f, fromServer, kNames[f.stage]), f.stage < 2);
       ++f.stage;
     }
     touch(f, fromServer);
@@ -438,7 +459,8 @@ class FastLaneEquivalenceTest : public ::testing::TestWithParam<unsigned> {
       Bytes fr = plain(f, chance(50), &what);
       plan.add(std::move(fr), what, true);
     }
-    if (plan.frames.empty()) plan.add(Pkt::udp("10.20.5.5", "172.16.30.10", 1, 2).frame(), "udp", true);
+    if (plan.frames.empty())
+      plan.add(Pkt::udp("10.20.5.5", "172.16.30.10", 1, 2).frame(), "udp", true);
     return plan;
   }
   Plan nextPlan() {
@@ -447,7 +469,7 @@ class FastLaneEquivalenceTest : public ::testing::TestWithParam<unsigned> {
     const auto v4 = usable(port, true);
     const size_t r = pick(100);
     if (r < 12 || v4.size() < 3) return opening(port);
-    if (r < 72) return clean(port, v4);
+    if (r < 67) return clean(port, v4);
     return dirty(port);
   }
   // Right after a reload or a long wait: IPv4 data of flows the reload cut or the wait expired
@@ -468,11 +490,8 @@ class FastLaneEquivalenceTest : public ::testing::TestWithParam<unsigned> {
         continue;
       }
       const bool side = sideOn(f, port);
-      const size_t at = pick(plan.frames.size() + 1);
-      plan.frames.insert(plan.frames.begin() + static_cast<long>(at),
-                         basePkt(f, side, kAck).payload(pick(64)).frame());
-      plan.labels.insert(plan.labels.begin() + static_cast<long>(at), label(f, side, "data of a flow just gone"));
-      plan.refuse = true;
+      plan.insert(pick(plan.frames.size() + 1), basePkt(f, side, kAck).payload(pick(64)).frame(),
+                  label(f, side, "data of a flow just gone"), true);
     }
     gone = left;
     if (plan.frames.empty()) variation(plan);
@@ -501,14 +520,14 @@ class FastLaneEquivalenceTest : public ::testing::TestWithParam<unsigned> {
     v.port = plan.port;
     const uint16_t port = plan.port;
     const auto mine4 = usable(port, true);
-    const auto tcp4 = select([&](const Flow& f) {
-      return alive(f) && touches(f, port) && !f.v6() && f.proto == 6;
-    });
+    const auto tcp4 = select(
+        [&](const Flow& f) { return alive(f) && touches(f, port) && !f.v6() && f.proto == 6; });
     std::string what;
     switch (mine4.empty() ? 9 : pick(23)) {
       case 0: {  // from a host behind another port: spoofed source / isolation breach
-        const auto other =
-            select([&](const Flow& f) { return alive(f) && !(f.clientPort == port && f.serverPort == port); });
+        const auto other = select([&](const Flow& f) {
+          return alive(f) && !(f.clientPort == port && f.serverPort == port);
+        });
         if (other.empty()) break;
         Flow& f = flows_[oneOf(other)];
         const bool side = f.clientPort == port ? true : f.serverPort == port ? false : chance(50);
@@ -547,8 +566,9 @@ class FastLaneEquivalenceTest : public ::testing::TestWithParam<unsigned> {
       case 4: {  // a VLAN tag (forwarded untagged)
         Flow& f = flows_[oneOf(mine4)];
         const bool side = sideOn(f, port);
-        v.add(basePkt(f, side, kAck).vlan(static_cast<uint16_t>(1 + pick(4000))).payload(40).frame(),
-              label(f, side, "vlan"), true);
+        v.add(
+            basePkt(f, side, kAck).vlan(static_cast<uint16_t>(1 + pick(4000))).payload(40).frame(),
+            label(f, side, "vlan"), true);
         touch(f, side);
         break;
       }
@@ -583,15 +603,17 @@ class FastLaneEquivalenceTest : public ::testing::TestWithParam<unsigned> {
         if (tcp4.empty()) break;
         Flow& f = flows_[oneOf(tcp4)];
         const bool side = sideOn(f, port);
-        v.add(basePkt(f, side, chance(50) ? kRst : kRst | kAck).frame(), label(f, side, "RST"), true);
+        v.add(basePkt(f, side, chance(50) ? kRst : kRst | kAck).frame(), label(f, side, "RST"),
+              true);
         f.stage = 5;
         f.dead = true;
         break;
       }
       case 8: {  // a SYN: restarts a closing / closed flow, or is a packet of an open one
         const auto closed = select([&](const Flow& f) {
-          return f.proto == 6 && !f.v6() && f.clientPort == port && (f.stage == 4 || f.stage == 5) &&
-                 sim_ - f.last < f.timeout() - 1 && allowedIn(f.kind, version_);
+          return f.proto == 6 && !f.v6() && f.clientPort == port &&
+                 (f.stage == 4 || f.stage == 5) && sim_ - f.last < f.timeout() - 1 &&
+                 allowedIn(f.kind, version_);
         });
         if (!closed.empty()) {
           Flow& f = flows_[oneOf(closed)];
@@ -607,9 +629,11 @@ class FastLaneEquivalenceTest : public ::testing::TestWithParam<unsigned> {
         break;
       }
       case 9:
-        break;  // an unknown flow, below
+        break;    // an unknown flow, below
       case 10: {  // to the gateway itself: its own port's address (ping answered) or another's
-        const char* src = port == kExt ? "10.20.5.5" : port == kPortal ? "172.16.30.10" : "198.51.100.7";
+        const char* src = port == kExt      ? "10.20.5.5"
+                          : port == kPortal ? "172.16.30.10"
+                                            : "198.51.100.7";
         const char* own = kOwn[pick(3)];
         const size_t r = pick(3);
         if (r == 0) {
@@ -617,14 +641,18 @@ class FastLaneEquivalenceTest : public ::testing::TestWithParam<unsigned> {
         } else if (r == 1) {
           v.add(Pkt::udp(src, own, nextUnknown_++, 53).frame(), std::string("udp to ") + own, true);
         } else {
-          v.add(Pkt::tcp(src, own, nextUnknown_++, 22, kAck).frame(), std::string("tcp to ") + own, true);
+          v.add(Pkt::tcp(src, own, nextUnknown_++, 22, kAck).frame(), std::string("tcp to ") + own,
+                true);
         }
         break;
       }
       case 11: {  // IPv6 data
-        const auto mine6 = select([&](const Flow& f) { return alive(f) && touches(f, port) && f.v6(); });
+        const auto mine6 =
+            select([&](const Flow& f) { return alive(f) && touches(f, port) && f.v6(); });
         if (mine6.empty()) {
-          const char* src = port == kExt ? "fd20::5" : port == kPortal ? "fd30::10" : "2001:db8:99::7";
+          const char* src = port == kExt      ? "fd20::5"
+                            : port == kPortal ? "fd30::10"
+                                              : "2001:db8:99::7";
           v.add(Pkt::udp(src, "fd30::10", nextUnknown_++, 443).frame(), "udp6 unknown", true);
           break;
         }
@@ -668,7 +696,8 @@ class FastLaneEquivalenceTest : public ::testing::TestWithParam<unsigned> {
         if (chance(50)) {
           v.add(Pkt::udp("224.1.1.1", "172.16.30.10", 5, 53).frame(), "multicast source", true);
         } else {
-          v.add(Pkt::udp(port == kExt ? "10.20.5.5" : "172.16.30.10", "255.255.255.255", 68, 67).frame(),
+          v.add(Pkt::udp(port == kExt ? "10.20.5.5" : "172.16.30.10", "255.255.255.255", 68, 67)
+                    .frame(),
                 "broadcast", true);
         }
         break;
@@ -677,15 +706,19 @@ class FastLaneEquivalenceTest : public ::testing::TestWithParam<unsigned> {
         Flow& f = flows_[oneOf(tcp4)];
         const bool side = sideOn(f, port);
         const bool none = chance(50);
-        v.add(basePkt(f, side, none ? 0 : kSyn | kFin).frame(), label(f, side, none ? "null scan" : "SYN+FIN"),
-              true);
+        v.add(basePkt(f, side, none ? 0 : kSyn | kFin).frame(),
+              label(f, side, none ? "null scan" : "SYN+FIN"), true);
         break;
       }
       case 17: {  // a UDP length beyond the datagram, or the reserved IPv4 flag
-        Flow& f = flows_[oneOf(mine4)];
+        const auto udp4 = select([&](const Flow& f) {
+          return alive(f) && touches(f, port) && !f.v6() && f.proto == 17;
+        });
+        const bool badLength = !udp4.empty() && chance(50);
+        Flow& f = flows_[oneOf(badLength ? udp4 : mine4)];
         const bool side = sideOn(f, port);
         Bytes fr = basePkt(f, side, kAck).payload(20).frame();
-        if (f.proto == 17 && chance(50)) {
+        if (badLength) {
           wire::wr16(fr.data() + 34 + 4, static_cast<uint16_t>(wire::rd16(fr.data() + 34 + 4) + 8));
           v.add(std::move(fr), label(f, side, "udp length too long"), true);
         } else {
@@ -696,13 +729,14 @@ class FastLaneEquivalenceTest : public ::testing::TestWithParam<unsigned> {
       }
       case 18: {  // the first packet of a flow the policy denies
         if (port == kExt) {
-          v.add(Pkt::tcp("10.20.9.5", "172.16.30.10", nextUnknown_++, 22, kSyn).frame(), "lab ssh (deny)", true);
+          v.add(Pkt::tcp("10.20.9.5", "172.16.30.10", nextUnknown_++, 22, kSyn).frame(),
+                "lab ssh (deny)", true);
         } else if (port == kPortal) {
           v.add(Pkt::tcp("172.16.30.11", "198.51.100.9", nextUnknown_++, 443, kSyn).frame(),
                 "portal -> internet (no rule)", true);
         } else {
-          v.add(Pkt::udp("198.51.100.3", "10.20.5.5", nextUnknown_++, 53).frame(), "internet -> extranet (deny)",
-                true);
+          v.add(Pkt::udp("198.51.100.3", "10.20.5.5", nextUnknown_++, 53).frame(),
+                "internet -> extranet (deny)", true);
         }
         break;
       }
@@ -713,7 +747,8 @@ class FastLaneEquivalenceTest : public ::testing::TestWithParam<unsigned> {
         if (gone.empty()) break;
         Flow& f = flows_[oneOf(gone)];
         const bool side = sideOn(f, port);
-        v.add(basePkt(f, side, kAck).payload(10).frame(), label(f, side, "data of a gone flow"), false);
+        v.add(basePkt(f, side, kAck).payload(10).frame(), label(f, side, "data of a gone flow"),
+              false);
         break;
       }
       case 20: {  // TTL 2: still the lane's, leaves with TTL 1
@@ -725,10 +760,13 @@ class FastLaneEquivalenceTest : public ::testing::TestWithParam<unsigned> {
       }
       case 21:  // the intranet, behind the monitor port only: physically isolated
         if (chance(50)) {
-          const char* src = port == kExt ? "10.20.5.5" : port == kPortal ? "172.16.30.10" : "198.51.100.7";
+          const char* src = port == kExt      ? "10.20.5.5"
+                            : port == kPortal ? "172.16.30.10"
+                                              : "198.51.100.7";
           v.add(Pkt::udp(src, "10.10.1.5", nextUnknown_++, 53).frame(), "to the intranet", true);
         } else {
-          v.add(Pkt::udp("10.10.1.5", "172.16.30.10", nextUnknown_++, 443).frame(), "from the intranet", true);
+          v.add(Pkt::udp("10.10.1.5", "172.16.30.10", nextUnknown_++, 443).frame(),
+                "from the intranet", true);
         }
         break;
       default: {  // a duplicate of the plan's first packet (same flow twice in a burst)
@@ -753,10 +791,7 @@ class FastLaneEquivalenceTest : public ::testing::TestWithParam<unsigned> {
               "unknown flow", true);
       }
     }
-    const size_t at = pick(plan.frames.size() + 1);
-    plan.frames.insert(plan.frames.begin() + static_cast<long>(at), v.frames.begin(), v.frames.end());
-    plan.labels.insert(plan.labels.begin() + static_cast<long>(at), v.labels.begin(), v.labels.end());
-    plan.refuse |= v.refuse;
+    plan.insert(pick(plan.frames.size() + 1), v);
   }
 
   // --- what the two data planes show ---
@@ -782,26 +817,29 @@ class FastLaneEquivalenceTest : public ::testing::TestWithParam<unsigned> {
     std::memcpy(&k, r.bytes.data(), sizeof k);
     std::memcpy(&e, r.bytes.data() + sizeof k, sizeof e);
     std::ostringstream s;
-    s << "proto " << int{k.proto} << " family " << int{k.family} << " lo " << hex(Bytes(k.lo, k.lo + 16))
-      << ":" << k.portLo << " hi " << hex(Bytes(k.hi, k.hi + 16)) << ":" << k.portHi
-      << " | expires in " << (static_cast<double>(e.expires) - static_cast<double>(now)) / static_cast<double>(hz)
-      << " s, generation " << e.generation << ", rule " << e.rule << ", zones " << e.fromZone << "->"
-      << e.toZone << ", tcp " << int(e.tcp) << ", initiatorIsLo " << e.initiatorIsLo << ", replied "
-      << e.replied << ", fins " << int{e.finSeen};
+    s << "proto " << int{k.proto} << " family " << int{k.family} << " lo "
+      << hex(Bytes(k.lo, k.lo + 16)) << ":" << k.portLo << " hi " << hex(Bytes(k.hi, k.hi + 16))
+      << ":" << k.portHi << " | expires in "
+      << (static_cast<double>(e.expires) - static_cast<double>(now)) / static_cast<double>(hz)
+      << " s, generation " << e.generation << ", rule " << e.rule << ", zones " << e.fromZone
+      << "->" << e.toZone << ", tcp " << int(e.tcp) << ", initiatorIsLo " << e.initiatorIsLo
+      << ", replied " << e.replied << ", fins " << int{e.finSeen};
     return s.str();
   }
   static std::vector<ViolationRecord> drain(Harness& h) {
     std::vector<ViolationRecord> out;
     ViolationRecord recs[128];
-    for (uint32_t n; (n = h.dp().drainEvents(0, recs, 128)) > 0;) out.insert(out.end(), recs, recs + n);
+    for (uint32_t n; (n = h.dp().drainEvents(0, recs, 128)) > 0;)
+      out.insert(out.end(), recs, recs + n);
     return out;
   }
   static std::string recordText(const ViolationRecord& r) {
     std::ostringstream s;
-    s << "type " << int{r.type} << " reason " << dropReasonName(static_cast<DropReason>(r.reason)) << " src "
-      << hex(Bytes(r.src, r.src + 16)) << ":" << r.sport << " dst " << hex(Bytes(r.dst, r.dst + 16)) << ":"
-      << r.dport << " proto " << int{r.proto} << " rule " << r.rule << " generation " << r.policyGeneration
-      << " zones " << r.fromZone << "->" << r.toZone << " port " << r.ingressPort;
+    s << "type " << int{r.type} << " reason " << dropReasonName(static_cast<DropReason>(r.reason))
+      << " src " << hex(Bytes(r.src, r.src + 16)) << ":" << r.sport << " dst "
+      << hex(Bytes(r.dst, r.dst + 16)) << ":" << r.dport << " proto " << int{r.proto} << " rule "
+      << r.rule << " generation " << r.policyGeneration << " zones " << r.fromZone << "->"
+      << r.toZone << " port " << r.ingressPort;
     return s.str();
   }
 
@@ -813,14 +851,15 @@ class FastLaneEquivalenceTest : public ::testing::TestWithParam<unsigned> {
       const TxBuffer::Queue& qa = ta.port[p];
       const TxBuffer::Queue& qb = tb.port[p];
       if (qa.count != qb.count) {
-        d << "port " << p << ": lane transmitted " << qa.count << " frames, pipeline " << qb.count << "\n";
+        d << "port " << p << ": lane transmitted " << qa.count << " frames, pipeline " << qb.count
+          << "\n";
         continue;
       }
       for (uint16_t i = 0; i < qa.count; ++i) {
         const Bytes fa = fromMbuf(qa.pkts[i]), fb = fromMbuf(qb.pkts[i]);
         if (fa != fb) {
-          d << "port " << p << " frame " << i << " differs:\n  lane     " << hex(fa) << "\n  pipeline " << hex(fb)
-            << "\n";
+          d << "port " << p << " frame " << i << " differs:\n  lane     " << hex(fa)
+            << "\n  pipeline " << hex(fb) << "\n";
         }
       }
     }
@@ -833,7 +872,8 @@ class FastLaneEquivalenceTest : public ::testing::TestWithParam<unsigned> {
     field("forwarded", a.forwarded, b.forwarded);
     field("answered", a.answered, b.answered);
     for (int r = 0; r < kDropReasonCount; ++r) {
-      field(std::string("drops ") + dropReasonName(static_cast<DropReason>(r)), a.drops[r], b.drops[r]);
+      field(std::string("drops ") + dropReasonName(static_cast<DropReason>(r)), a.drops[r],
+            b.drops[r]);
     }
     field("eventsLost", a.eventsLost, b.eventsLost);
     field("flowsCreated", a.flowsCreated, b.flowsCreated);
@@ -860,8 +900,10 @@ class FastLaneEquivalenceTest : public ::testing::TestWithParam<unsigned> {
     for (size_t i = 0; i < std::min(ea.size(), eb.size()); ++i) {
       const std::string sa = recordText(ea[i]), sb = recordText(eb[i]);
       // Everything after the wall-clock stamp, byte for byte, and the readable form.
-      if (std::memcmp(reinterpret_cast<const uint8_t*>(&ea[i]) + 8, reinterpret_cast<const uint8_t*>(&eb[i]) + 8,
-                      sizeof(ViolationRecord) - 8) != 0 || sa != sb) {
+      if (std::memcmp(reinterpret_cast<const uint8_t*>(&ea[i]) + 8,
+                      reinterpret_cast<const uint8_t*>(&eb[i]) + 8,
+                      sizeof(ViolationRecord) - 8) != 0 ||
+          sa != sb) {
         d << "record " << i << ":\n  lane     " << sa << "\n  pipeline " << sb << "\n";
       }
     }
@@ -869,7 +911,8 @@ class FastLaneEquivalenceTest : public ::testing::TestWithParam<unsigned> {
     if (fa != fb) {
       const uint64_t hz = lane_.dp().worker(0).context().hz;
       for (const auto& r : fa) {
-        if (!std::binary_search(fb.begin(), fb.end(), r)) d << "flow only in lane: " << flowText(r, lane_.now(), hz) << "\n";
+        if (!std::binary_search(fb.begin(), fb.end(), r))
+          d << "flow only in lane: " << flowText(r, lane_.now(), hz) << "\n";
       }
       for (const auto& r : fb) {
         if (!std::binary_search(fa.begin(), fa.end(), r))
@@ -882,10 +925,10 @@ class FastLaneEquivalenceTest : public ::testing::TestWithParam<unsigned> {
     for (uint16_t i = 0; i < std::min(ha.count, hb.count); ++i) {
       const auto& x = ha.entries[i];
       const auto& y = hb.entries[i];
-      if (x.nextHop != y.nextHop || x.deadline != y.deadline || x.port != y.port || x.l2Len != y.l2Len ||
-          x.v6 != y.v6 || fromMbuf(x.mbuf) != fromMbuf(y.mbuf)) {
-        d << "held packet " << i << " differs:\n  lane     " << hex(fromMbuf(x.mbuf)) << " port " << x.port
-          << "\n  pipeline " << hex(fromMbuf(y.mbuf)) << " port " << y.port << "\n";
+      if (x.nextHop != y.nextHop || x.deadline != y.deadline || x.port != y.port ||
+          x.l2Len != y.l2Len || x.v6 != y.v6 || fromMbuf(x.mbuf) != fromMbuf(y.mbuf)) {
+        d << "held packet " << i << " differs:\n  lane     " << hex(fromMbuf(x.mbuf)) << " port "
+          << x.port << "\n  pipeline " << hex(fromMbuf(y.mbuf)) << " port " << y.port << "\n";
       }
     }
     return d.str();
@@ -893,9 +936,11 @@ class FastLaneEquivalenceTest : public ::testing::TestWithParam<unsigned> {
 
   static std::string describe(const Plan& plan, int index) {
     std::ostringstream s;
-    s << "burst " << index << " in on port " << plan.port << ", " << plan.frames.size() << " packets:\n";
+    s << "burst " << index << " in on port " << plan.port << ", " << plan.frames.size()
+      << " packets:\n";
     for (size_t i = 0; i < plan.frames.size(); ++i) {
-      s << "  " << i << ": " << plan.labels[i] << "  [" << hex(plan.frames[i]) << "]\n";
+      s << "  " << i << ": " << plan.labels[i] << (plan.refuses[i] ? " (the lane must refuse)" : "")
+        << "  [" << hex(plan.frames[i]) << "]\n";
     }
     return s.str();
   }
@@ -911,12 +956,11 @@ class FastLaneEquivalenceTest : public ::testing::TestWithParam<unsigned> {
     tb.freeAll();
     ASSERT_EQ(diff, "") << "the lane and the pipeline disagree after " << describe(plan, index);
     const uint64_t after = lane_.dp().worker(0).fastLaneBursts();
-    if (plan.refuse) {
-      ASSERT_EQ(after, before) << "the lane took a burst it must refuse: " << describe(plan, index);
-    } else {
-      ++mayTake_;
-      if (after > before) ++laneTook_;
-    }
+    const uint64_t mayTake = plan.chunksTheLaneMayTake();
+    ASSERT_LE(after - before, mayTake)
+        << "the lane took a chunk it must refuse: " << describe(plan, index);
+    mayTake_ += mayTake;
+    laneTook_ += after - before;
     ++bursts_;
     chunks_ += (plan.frames.size() + kBurstSize - 1) / kBurstSize;
     packets_ += plan.frames.size();
@@ -936,24 +980,24 @@ class FastLaneEquivalenceTest : public ::testing::TestWithParam<unsigned> {
 
 TEST_P(FastLaneEquivalenceTest, LaneAndPipelineAgreeOnEveryBurst) {
   learnAll();
-  constexpr int kBursts = 600;
+  constexpr int kBursts = 1000;
   for (int i = 0; i < kBursts; ++i) {
-    if (i == 120) advance(40);  // unanswered UDP and half-open TCP flows expire
-    if (i == 200) reload(2);
-    if (i == 300) advance(200);  // answered UDP flows expire too
-    if (i == 360) reload(1);     // the first policy again: every flow is re-checked
-    if (i == 450) advance(1300);  // every neighbour goes stale: packets wait, ARP / NS go out
+    if (i == 200) advance(40);  // unanswered UDP and half-open TCP flows expire
+    if (i == 330) reload(2);
+    if (i == 500) advance(200);   // answered UDP flows expire too
+    if (i == 600) reload(1);      // the first policy again: every flow is re-checked
+    if (i == 750) advance(1300);  // every neighbour goes stale: packets wait, ARP / NS go out
     if (HasFatalFailure()) return;
     // The three bursts after an event, one per forwarding port.
     auto after = [&](int at) { return i > at && i <= at + 3; };
     auto portAfter = [&](int at) { return static_cast<uint16_t>(i - at - 1); };
     Plan plan;
-    if (after(200) || after(360)) {
-      plan = aftermath(portAfter(i > 360 ? 360 : 200), justCut_);
-    } else if (after(120) || after(300)) {
-      plan = aftermath(portAfter(i > 300 ? 300 : 120), justExpired_);
-    } else if (after(461)) {  // held packets of the first bursts are past their deadline by now
-      plan = relearn(portAfter(461));
+    if (after(330) || after(600)) {
+      plan = aftermath(portAfter(i > 600 ? 600 : 330), justCut_);
+    } else if (after(200) || after(500)) {
+      plan = aftermath(portAfter(i > 500 ? 500 : 200), justExpired_);
+    } else if (after(761)) {  // held packets of the first bursts are past their deadline by now
+      plan = relearn(portAfter(761));
     } else {
       plan = nextPlan();
     }
@@ -969,20 +1013,23 @@ TEST_P(FastLaneEquivalenceTest, LaneAndPipelineAgreeOnEveryBurst) {
 
   const uint64_t laneBursts = lane_.dp().worker(0).fastLaneBursts();
   std::printf(
-      "seed %u: %llu bursts (%llu chunks, %llu packets); the lane forwarded %llu chunks, and %llu of "
-      "the %llu bursts without a packet it must refuse\n",
-      GetParam(), static_cast<unsigned long long>(bursts_), static_cast<unsigned long long>(chunks_),
-      static_cast<unsigned long long>(packets_), static_cast<unsigned long long>(laneBursts),
-      static_cast<unsigned long long>(laneTook_), static_cast<unsigned long long>(mayTake_));
+      "seed %u: %llu bursts (%llu chunks, %llu packets); the lane forwarded %llu chunks, %llu of "
+      "the %llu without a packet it must refuse\n",
+      GetParam(), static_cast<unsigned long long>(bursts_),
+      static_cast<unsigned long long>(chunks_), static_cast<unsigned long long>(packets_),
+      static_cast<unsigned long long>(laneBursts), static_cast<unsigned long long>(laneTook_),
+      static_cast<unsigned long long>(mayTake_));
   EXPECT_EQ(pipe_.dp().worker(0).fastLaneBursts(), 0u);
-  EXPECT_GT(laneBursts * 4, chunks_) << "the lane forwarded too few bursts: is it still finding flows?";
+  EXPECT_GT(laneBursts * 4, chunks_)
+      << "the lane forwarded too few bursts: is it still finding flows?";
   EXPECT_GT(laneTook_, 0u);
   // The stream went through the pipeline's other outcomes as well.
   const CounterTotals t = pipe_.dp().totals();
-  for (DropReason r : {DropReason::Malformed, DropReason::SpoofedSource, DropReason::PhysicalIsolation,
-                       DropReason::IsolationBreach, DropReason::LogicalIsolation, DropReason::NeighbourUnresolved,
-                       DropReason::RuleDeny, DropReason::FlowCut, DropReason::TcpInvalid, DropReason::TtlExpired,
-                       DropReason::ToGateway, DropReason::ArpIgnored, DropReason::NoPolicy}) {
+  for (DropReason r :
+       {DropReason::Malformed, DropReason::SpoofedSource, DropReason::PhysicalIsolation,
+        DropReason::IsolationBreach, DropReason::LogicalIsolation, DropReason::NeighbourUnresolved,
+        DropReason::RuleDeny, DropReason::FlowCut, DropReason::TcpInvalid, DropReason::TtlExpired,
+        DropReason::ToGateway, DropReason::ArpIgnored, DropReason::NoPolicy}) {
     EXPECT_GT(t.drops[static_cast<int>(r)], 0u) << dropReasonName(r);
   }
   EXPECT_GT(t.answered, 0u);
@@ -1003,8 +1050,8 @@ class FastLaneTest : public ::testing::Test {
   const FlowEntry* flow(uint8_t proto, const char* a, const char* b, uint16_t pa, uint16_t pb) {
     FlowKey key;
     bool lo;
-    makeFlowKey(false, proto, policy::parseAddress(a)->value, policy::parseAddress(b)->value, pa, pb, &key,
-                &lo);
+    makeFlowKey(false, proto, policy::parseAddress(a)->value, policy::parseAddress(b)->value, pa,
+                pb, &key, &lo);
     FlowTable& t = h_.dp().worker(0).context().flows;
     const int32_t p = t.lookup(key);
     return p < 0 ? nullptr : &t.entry(p);
@@ -1016,10 +1063,13 @@ class FastLaneTest : public ::testing::Test {
   }
   // An ssh connection 10.20.5.5:40000 -> 172.16.30.10:22 (admin-portal), handshake done.
   void openSsh() {
-    ASSERT_TRUE(h_.send(kExt, Pkt::tcp("10.20.5.5", "172.16.30.10", 40000, 22, kSyn).frame()).forwarded());
     ASSERT_TRUE(
-        h_.send(kPortal, Pkt::tcp("172.16.30.10", "10.20.5.5", 22, 40000, kSyn | kAck).frame()).forwarded());
-    ASSERT_TRUE(h_.send(kExt, Pkt::tcp("10.20.5.5", "172.16.30.10", 40000, 22, kAck).frame()).forwarded());
+        h_.send(kExt, Pkt::tcp("10.20.5.5", "172.16.30.10", 40000, 22, kSyn).frame()).forwarded());
+    ASSERT_TRUE(
+        h_.send(kPortal, Pkt::tcp("172.16.30.10", "10.20.5.5", 22, 40000, kSyn | kAck).frame())
+            .forwarded());
+    ASSERT_TRUE(
+        h_.send(kExt, Pkt::tcp("10.20.5.5", "172.16.30.10", 40000, 22, kAck).frame()).forwarded());
   }
   Harness h_;
 };
@@ -1045,7 +1095,8 @@ TEST_F(FastLaneTest, AnEstablishedUdpFlowsPacketIsForwardedByTheLaneWithItsHeade
   EXPECT_EQ(hex(o.frame), hex(expected));
   ASSERT_EQ(o.frame.size(), in.size());
   EXPECT_EQ(o.frame[14 + 8], 16);
-  EXPECT_EQ(wire::checksum(o.frame.data() + 14, 20), 0) << "the IPv4 header checksum does not verify";
+  EXPECT_EQ(wire::checksum(o.frame.data() + 14, 20), 0)
+      << "the IPv4 header checksum does not verify";
   EXPECT_TRUE(std::equal(o.frame.begin(), o.frame.begin() + 6, kHostMac));
   EXPECT_TRUE(std::equal(o.frame.begin() + 6, o.frame.begin() + 12, kInetGwMac.begin()));
   const CounterTotals t1 = h_.dp().totals();
@@ -1066,7 +1117,8 @@ TEST_F(FastLaneTest, ThePacketOnAnotherPortIsDroppedAsSpoofedAndLeavesTheFlowAlo
   const Bytes in = Pkt::udp("10.20.5.5", "203.0.113.1", 5353, 53).payload(100).frame();
   for (uint16_t port : {kPortal, kInet}) {
     const Outcome o = h_.send(port, in);
-    EXPECT_EQ(o.reason, DropReason::SpoofedSource) << "port " << port << ": " << dropReasonName(o.reason);
+    EXPECT_EQ(o.reason, DropReason::SpoofedSource)
+        << "port " << port << ": " << dropReasonName(o.reason);
     EXPECT_EQ(o.port, -1);
     ASSERT_EQ(o.records.size(), 1u);
     EXPECT_EQ(o.records[0].reason, static_cast<uint8_t>(DropReason::SpoofedSource));
@@ -1084,8 +1136,8 @@ TEST_F(FastLaneTest, ARstOfAnEstablishedFlowGoesThroughThePipelineAndClosesIt) {
   openSsh();
   if (HasFatalFailure()) return;
   uint64_t before = lane();
-  const Outcome data =
-      h_.send(kPortal, Pkt::tcp("172.16.30.10", "10.20.5.5", 22, 40000, kAck | kPsh).payload(64).frame());
+  const Outcome data = h_.send(
+      kPortal, Pkt::tcp("172.16.30.10", "10.20.5.5", 22, 40000, kAck | kPsh).payload(64).frame());
   ASSERT_TRUE(data.forwarded());
   EXPECT_EQ(data.port, kExt);
   EXPECT_EQ(lane(), before + 1) << "an established flow's data packet should take the lane";
@@ -1094,7 +1146,8 @@ TEST_F(FastLaneTest, ARstOfAnEstablishedFlowGoesThroughThePipelineAndClosesIt) {
   EXPECT_EQ(e->tcp, TcpState::Established);
 
   before = lane();
-  const Outcome rst = h_.send(kPortal, Pkt::tcp("172.16.30.10", "10.20.5.5", 22, 40000, kRst | kAck).frame());
+  const Outcome rst =
+      h_.send(kPortal, Pkt::tcp("172.16.30.10", "10.20.5.5", 22, 40000, kRst | kAck).frame());
   EXPECT_TRUE(rst.forwarded());
   EXPECT_EQ(rst.port, kExt);
   EXPECT_EQ(lane(), before) << "a RST is the pipeline's";
@@ -1102,7 +1155,8 @@ TEST_F(FastLaneTest, ARstOfAnEstablishedFlowGoesThroughThePipelineAndClosesIt) {
   EXPECT_EQ(e->expires, h_.now() + 10 * h_.dp().worker(0).context().hz);  // tcpClosed
   // Once the closed flow has timed out, a data packet opens nothing.
   h_.advanceSeconds(11);
-  const Outcome late = h_.send(kExt, Pkt::tcp("10.20.5.5", "172.16.30.10", 40000, 22, kAck).frame());
+  const Outcome late =
+      h_.send(kExt, Pkt::tcp("10.20.5.5", "172.16.30.10", 40000, 22, kAck).frame());
   EXPECT_EQ(late.reason, DropReason::TcpInvalid);
   EXPECT_EQ(flow(6, "10.20.5.5", "172.16.30.10", 40000, 22), nullptr);
   EXPECT_EQ(lane(), before);
