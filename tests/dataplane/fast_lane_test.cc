@@ -1162,6 +1162,75 @@ TEST_F(FastLaneTest, ARstOfAnEstablishedFlowGoesThroughThePipelineAndClosesIt) {
   EXPECT_EQ(lane(), before);
 }
 
+// Packet by packet, one burst each: what the lane takes and what it leaves to the pipeline, and
+// what the pipeline then does with it.
+TEST_F(FastLaneTest, EachPacketIsTakenOrRefusedByTheLaneAsItMustBe) {
+  openDns();
+  openSsh();
+  if (HasFatalFailure()) return;
+  auto udp = [] { return Pkt::udp("10.20.5.5", "203.0.113.1", 5353, 53).payload(20); };
+  auto tcp = [](uint8_t flags) {
+    return Pkt::tcp("10.20.5.5", "172.16.30.10", 40000, 22, flags).payload(20);
+  };
+  auto edit = [](Bytes f, const std::function<void(Bytes&)>& change) {
+    change(f);
+    return f;
+  };
+  struct Case {
+    const char* what;
+    uint16_t port;
+    Bytes frame;
+    bool lane;          // the lane must take it
+    DropReason reason;  // None: forwarded
+  };
+  const Case cases[] = {
+      {"udp data", kExt, udp().frame(), true, DropReason::None},
+      {"tcp ACK+URG", kExt, tcp(kAck | kUrg).frame(), true, DropReason::None},
+      {"tcp URG only", kExt, tcp(kUrg).frame(), true, DropReason::None},
+      {"DF", kExt, edit(udp().frame(), [](Bytes& f) { setFragFlags(f, 0x40); }), true,
+       DropReason::None},
+      {"tcp options", kExt, edit(tcp(kAck).frame(), addTcpOptions), true, DropReason::None},
+      {"ethernet padding", kExt,
+       edit(Pkt::udp("10.20.5.5", "203.0.113.1", 5353, 53).frame(),
+            [](Bytes& f) { f.resize(60, 0); }),
+       true, DropReason::None},
+      {"ttl 1", kExt, udp().ttl(1).frame(), false, DropReason::TtlExpired},
+      {"ttl 0", kExt, tcp(kAck).ttl(0).frame(), false, DropReason::TtlExpired},
+      {"bad header checksum", kExt, edit(udp().frame(), [](Bytes& f) { f[14 + 11] ^= 1; }), false,
+       DropReason::Malformed},
+      {"ip options", kExt, udp().ipOptions({1, 1, 1, 0}).frame(), false, DropReason::None},
+      {"vlan tag", kExt, udp().vlan(12).frame(), false, DropReason::None},
+      {"first fragment", kExt, udp().payload(48).frag(0, true, 77).frame(), false,
+       DropReason::None},
+      {"later fragment", kExt,
+       Pkt::udp("10.20.5.5", "203.0.113.1", 1, 1).payload(16).frag(7, false, 77).frame(), false,
+       DropReason::None},
+      {"reserved flag", kExt, edit(udp().frame(), [](Bytes& f) { setFragFlags(f, 0x80); }), false,
+       DropReason::Malformed},
+      {"udp length beyond the datagram", kExt,
+       edit(udp().frame(), [](Bytes& f) { wire::wr16(f.data() + 34 + 4, 8 + 20 + 1); }), false,
+       DropReason::Malformed},
+      {"tcp without flags", kExt, tcp(0).frame(), false, DropReason::Malformed},
+      {"tcp SYN+FIN", kExt, tcp(kSyn | kFin).frame(), false, DropReason::Malformed},
+      {"tcp SYN of an open flow", kExt, tcp(kSyn).frame(), false, DropReason::None},
+      {"udp from the wrong port", kPortal, udp().frame(), false, DropReason::SpoofedSource},
+      {"tcp from the wrong port", kInet, tcp(kAck).frame(), false, DropReason::SpoofedSource},
+      {"tcp FIN", kExt, tcp(kFin | kAck).frame(), false, DropReason::None},
+      {"tcp data of a closing flow", kExt, tcp(kAck).frame(), true, DropReason::None},
+      {"tcp RST", kPortal, Pkt::tcp("172.16.30.10", "10.20.5.5", 22, 40000, kRst).frame(), false,
+       DropReason::None},
+      {"tcp data of a reset flow", kExt, tcp(kAck).frame(), true, DropReason::None},
+  };
+  for (const Case& c : cases) {
+    const uint64_t before = lane();
+    const Outcome o = h_.send(c.port, c.frame);
+    EXPECT_EQ(lane(), before + (c.lane ? 1 : 0))
+        << c.what << (c.lane ? ": not taken by the lane" : ": taken by the lane");
+    EXPECT_EQ(o.reason, c.reason) << c.what << ": " << dropReasonName(o.reason);
+    EXPECT_EQ(o.port >= 0, c.reason == DropReason::None) << c.what;
+  }
+}
+
 TEST_F(FastLaneTest, TtlTwoTakesTheLaneAndTtlOneIsThePipelinesDrop) {
   openDns();
   if (HasFatalFailure()) return;
