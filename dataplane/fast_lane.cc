@@ -15,7 +15,7 @@ using namespace wire;
 
 FastLane::FastLane(WorkerContext& ctx, const ForwardStage& forward, AccountStage& account) noexcept
     : ctx_(ctx), forward_(forward), account_(account) {
-  for (int i = 0; i < kBurstSize; ++i) keyPtr_[i] = &keys_[i];
+  for (int i = 0; i < kLaneDepth; ++i) keyPtr_[i] = &keys_[i];
 }
 
 // The pipeline's parse restricted to what the lane takes: untagged Ethernet, IPv4 without
@@ -77,10 +77,10 @@ void FastLane::key(Packet& p, int i) noexcept {
 
 // Everything the pipeline would check for this packet of a known flow, with the zones taken
 // from the flow (FlowStage::knownZones); true when it would forward it at once.
-bool FastLane::check(const Burst& b, int i) noexcept {
-  if (pos_[i] < 0) return false;
+bool FastLane::check(const Burst& b, int j, int i) noexcept {
+  if (pos_[j] < 0) return false;
   Packet& p = pkt_[i];
-  const FlowEntry& e = ctx_.flows.entry(pos_[i]);
+  const FlowEntry& e = ctx_.flows.entry(pos_[j]);
   const PolicyTables& t = *b.tables;
   if (e.expires <= b.now || e.generation != t.generation()) return false;
   p.reply = p.srcIsLo != e.initiatorIsLo;
@@ -94,7 +94,7 @@ bool FastLane::check(const Burst& b, int i) noexcept {
       t.pair(p.srcZone, p.dstZone) == policy::PairKind::Physical) {
     return false;
   }
-  if (rte_pktmbuf_mtod(b.pkts[i], const uint8_t*)[14 + 8] <= 1) return false;  // TTL
+  if (rte_pktmbuf_mtod(b.pkts[j], const uint8_t*)[14 + 8] <= 1) return false;  // TTL
   if (!cached_ || cachedDst_ != p.dst || cachedZone_ != p.dstZone) {
     NextHop nh;
     cached_ = !ctx_.topo.ownAnywhere<false>(p.dst) &&
@@ -111,30 +111,41 @@ bool FastLane::check(const Burst& b, int i) noexcept {
 
 // What the pipeline does to a packet of a known flow it forwards: the flow advanced, TTL,
 // checksum and Ethernet header rewritten, counted and queued.
-void FastLane::commit(Burst& b, int i, TxBuffer& tx) noexcept {
+void FastLane::commit(Burst& b, int j, int i, TxBuffer& tx) noexcept {
   const Packet& p = pkt_[i];
-  FlowEntry& e = ctx_.flows.entry(pos_[i]);
+  FlowEntry& e = ctx_.flows.entry(pos_[j]);
   advanceFlow(e, p.proto, false, p.reply, p.tcpFlags, ctx_.timeouts, b.now);
-  rte_mbuf* m = b.pkts[i];
+  rte_mbuf* m = b.pkts[j];
   finishForward(m, false, 14, p.nextMac, ctx_.topo.mac(p.outPort));
   account_.forwardedOne(m, p.srcZone, p.dstZone, e.rule, p.outPort, tx);
 }
 
-bool FastLane::run(Burst& b, TxBuffer& tx) noexcept {
-  const int n = b.count;
-  for (int i = 0; i < n && i < 4; ++i) rte_prefetch0(rte_pktmbuf_mtod(b.pkts[i], void*));
+void FastLane::prepare(rte_mbuf* const* pkts, uint16_t n) noexcept {
+  for (int i = 0; i < n && i < 4; ++i) rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
   for (int i = 0; i < n; ++i) {
-    if (i + 4 < n) rte_prefetch0(rte_pktmbuf_mtod(b.pkts[i + 4], void*));
-    if (!parse(b.pkts[i], pkt_[i])) return false;
-    key(pkt_[i], i);
+    if (i + 4 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 4], void*));
+    eligible_[i] = parse(pkts[i], pkt_[i]);
+    if (eligible_[i]) key(pkt_[i], i);
   }
-  ctx_.flows.lookupBulkHashed(keyPtr_, hash_, static_cast<uint32_t>(n), pos_);
-  cached_ = false;
+  // By now the first buckets have arrived: fetch the slots they name.
   for (int i = 0; i < n; ++i) {
-    if (!check(b, i)) return false;
+    if (eligible_[i]) ctx_.flows.prefetchSlot(hash_[i]);
+  }
+}
+
+bool FastLane::run(Burst& b, uint16_t first, TxBuffer& tx) noexcept {
+  const int n = b.count;
+  for (int j = 0; j < n; ++j) {
+    if (!eligible_[first + j]) return false;
+  }
+  // Looked up now, not in prepare(): an earlier burst may have changed the table since.
+  ctx_.flows.lookupBulkHashed(keyPtr_ + first, hash_ + first, static_cast<uint32_t>(n), pos_);
+  cached_ = false;
+  for (int j = 0; j < n; ++j) {
+    if (!check(b, j, first + j)) return false;
   }
   account_.begin(b);
-  for (int i = 0; i < n; ++i) commit(b, i, tx);
+  for (int j = 0; j < n; ++j) commit(b, j, first + j, tx);
   account_.end();
   ++bursts_;
   return true;

@@ -1,6 +1,5 @@
 #include "dataplane/flow_table.h"
 
-#include <emmintrin.h>
 #include <rte_malloc.h>
 #include <rte_random.h>
 
@@ -74,11 +73,6 @@ uint32_t FlowTable::hashOf(const FlowKey& key) const noexcept {
   return hashWords(w);
 }
 
-uint32_t FlowTable::sigMatches(const Bucket& b, uint16_t sig) noexcept {
-  const __m128i sigs = _mm_load_si128(reinterpret_cast<const __m128i*>(b.sig));
-  const __m128i eq = _mm_cmpeq_epi16(sigs, _mm_set1_epi16(static_cast<short>(sig)));
-  return static_cast<uint32_t>(_mm_movemask_epi8(eq));  // two bits per way
-}
 
 int32_t FlowTable::find(const FlowKey& key, uint32_t h) const noexcept {
   const uint16_t sig = sigOf(h);

@@ -8,6 +8,7 @@
 // table denies new flows. Expiry is lazy on lookup plus an incremental sweep.
 #pragma once
 
+#include <emmintrin.h>
 #include <rte_prefetch.h>
 
 #ifdef __SSE4_2__
@@ -85,6 +86,13 @@ class FlowTable {
   // the key in registers hashes it without storing and reloading it first.
   uint32_t hashWords(const uint64_t* w) const noexcept;  // inline, below
   void prefetchBucket(uint32_t h) const noexcept { rte_prefetch0(&buckets_[h & mask_]); }
+  // Once the bucket is in the cache: prefetches the slot its first matching signature names.
+  // A hint only (it changes nothing and may name a slot that is not the key's).
+  void prefetchSlot(uint32_t h) const noexcept {
+    const Bucket& b = buckets_[h & mask_];
+    const uint32_t m = sigMatches(b, sigOf(h));
+    if (m) rte_prefetch0(&slots_[b.slot[__builtin_ctz(m) >> 1]]);
+  }
   int32_t lookup(const FlowKey& key) const noexcept;
   // Position of a new (or the existing) entry; -1 when the table is full.
   int32_t insert(const FlowKey& key) noexcept;
@@ -134,7 +142,12 @@ class FlowTable {
     std::memcpy(y, &b, sizeof y);
     return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]) | (x[4] ^ y[4])) == 0;
   }
-  static uint32_t sigMatches(const Bucket& b, uint16_t sig) noexcept;  // bit w: way w matches
+  // Bit pair w set: way w's signature is sig.
+  static uint32_t sigMatches(const Bucket& b, uint16_t sig) noexcept {
+    const __m128i sigs = _mm_load_si128(reinterpret_cast<const __m128i*>(b.sig));
+    const __m128i eq = _mm_cmpeq_epi16(sigs, _mm_set1_epi16(static_cast<short>(sig)));
+    return static_cast<uint32_t>(_mm_movemask_epi8(eq));
+  }
   Bucket& bucketAt(uint32_t ref) const noexcept {  // ref < nBuckets_: home; else extension
     return ref < nBuckets_ ? buckets_[ref] : ext_[ref - nBuckets_];
   }

@@ -16,6 +16,9 @@ class PolicyTables;
 using U128 = unsigned __int128;
 
 inline constexpr uint16_t kBurstSize = 32;
+// Packets the fast lane prepares at once (several bursts: its connection-table lines are
+// then fetched while earlier bursts are judged).
+inline constexpr uint16_t kLaneDepth = 4 * kBurstSize;
 
 enum class L3Kind : uint8_t { None, Ipv4, Ipv6, Arp };
 enum class FragKind : uint8_t { None, First, Later };

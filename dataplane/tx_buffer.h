@@ -11,7 +11,7 @@
 namespace isogate::dataplane {
 
 struct TxBuffer {
-  static constexpr uint16_t kDepth = 2 * kBurstSize;
+  static constexpr uint16_t kDepth = 2 * kLaneDepth;
   struct Queue {
     uint16_t count = 0;
     rte_mbuf* pkts[kDepth];

@@ -35,10 +35,18 @@ void Worker::processBurst(uint16_t port, rte_mbuf* const* pkts, uint16_t n, TxBu
                           uint64_t now) noexcept {
   if (!inLoop_) rte_rcu_qsbr_thread_online(rcu_, ctx_.index);
   const PolicyTables* tables = tables_.load(std::memory_order_acquire);
-  for (uint16_t done = 0; done < n;) {
-    const uint16_t chunk = static_cast<uint16_t>(n - done < kBurstSize ? n - done : kBurstSize);
-    runChunk(port, pkts + done, chunk, tx, now, tables);
-    done = static_cast<uint16_t>(done + chunk);
+  const bool lane = fastLaneOn_ && tables && port < ctx_.topo.portCount() &&
+                    !ctx_.topo.monitor(port);
+  for (uint16_t start = 0; start < n;) {
+    const uint16_t window = static_cast<uint16_t>(n - start < kLaneDepth ? n - start : kLaneDepth);
+    if (lane) fast_.prepare(pkts + start, window);
+    for (uint16_t done = 0; done < window;) {
+      const uint16_t chunk =
+          static_cast<uint16_t>(window - done < kBurstSize ? window - done : kBurstSize);
+      runChunk(port, pkts + start + done, chunk, tx, now, tables, lane ? done : kNoLane);
+      done = static_cast<uint16_t>(done + chunk);
+    }
+    start = static_cast<uint16_t>(start + window);
   }
   if (ctx_.held.count) forward_.releaseHeld(&tx, now);  // after this burst's ARP/ND learning
   if (inLoop_) {
@@ -49,7 +57,7 @@ void Worker::processBurst(uint16_t port, rte_mbuf* const* pkts, uint16_t n, TxBu
 }
 
 void Worker::runChunk(uint16_t port, rte_mbuf* const* pkts, uint16_t n, TxBuffer& tx, uint64_t now,
-                      const PolicyTables* tables) noexcept {
+                      const PolicyTables* tables, int laneFirst) noexcept {
   Burst& b = burst_;
   b.count = n;
   b.inPort = port;
@@ -57,8 +65,7 @@ void Worker::runChunk(uint16_t port, rte_mbuf* const* pkts, uint16_t n, TxBuffer
   b.tables = tables;
   for (uint16_t i = 0; i < n; ++i) b.pkts[i] = pkts[i];
   bump(ctx_.counters.rx, n);
-  const bool forwarding = tables && port < ctx_.topo.portCount() && !ctx_.topo.monitor(port);
-  if (forwarding && fastLaneOn_ && fast_.run(b, tx)) return;
+  if (laneFirst != kNoLane && fast_.run(b, static_cast<uint16_t>(laneFirst), tx)) return;
   parse_.process(b);
   if (port >= ctx_.topo.portCount() || (!tables && ctx_.topo.monitor(port))) {
     dropAll(b, DropReason::NoPolicy);

@@ -33,7 +33,8 @@ class Worker {
   WorkerContext& context() { return ctx_; }
   const WorkerCounters& counters() const { return ctx_.counters; }
 
-  // Judges up to any number of packets received on `port` (in chunks of 32)
+  // Judges up to any number of packets received on `port` (in chunks of 32; up to kLaneDepth
+  // at a time lets the fast lane look ahead further)
   // at TSC `now`. Takes ownership of every mbuf: each is either queued in tx,
   // freed, or held until its next hop resolves (then queued in the tx of a later
   // call, or freed at its deadline). Never blocks, allocates, locks or throws.
@@ -60,8 +61,11 @@ class Worker {
   FlowExport& flowExport() noexcept { return export_; }
 
  private:
+  // One chunk of at most kBurstSize; laneFirst: its first packet's place among those the fast
+  // lane prepared, or kNoLane.
+  static constexpr int kNoLane = -1;
   void runChunk(uint16_t port, rte_mbuf* const* pkts, uint16_t n, TxBuffer& tx, uint64_t now,
-                const PolicyTables* tables) noexcept;
+                const PolicyTables* tables, int laneFirst) noexcept;
   // The stages of a forwarding port with a policy, fused into few passes over the burst.
   void judge(Burst& b, TxBuffer& tx) noexcept;
   // Drops every packet of the burst that no stage has decided on yet.

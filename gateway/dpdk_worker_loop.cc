@@ -41,13 +41,14 @@ void DpdkWorkerLoop::flush() {
 
 uint16_t DpdkWorkerLoop::pollAll(uint64_t now) {
   uint16_t got = 0;
-  rte_mbuf* pkts[dataplane::kBurstSize];
+  // Several bursts at once: the fast lane fetches their connection-table lines ahead.
+  rte_mbuf* pkts[dataplane::kLaneDepth];
   for (uint16_t p = 0; p < ports_.size(); ++p) {
-    const uint16_t n = rte_eth_rx_burst(ports_[p], queue_, pkts, dataplane::kBurstSize);
+    const uint16_t n = rte_eth_rx_burst(ports_[p], queue_, pkts, dataplane::kLaneDepth);
     if (n == 0) continue;
     worker_.processBurst(p, pkts, n, tx_, now);
     got = static_cast<uint16_t>(got + n);
-    // Transmit before the TX buffer (two bursts deep per port) can fill up.
+    // Transmit before the TX buffer (two receive bursts deep per port) can fill up.
     flush();
   }
   return got;

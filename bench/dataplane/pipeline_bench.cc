@@ -1,11 +1,12 @@
 // Micro benchmark of the in-process data plane pipeline (no NIC, no PMD):
 // 64-byte TCP frames of F concurrent flows through Worker::processBurst in
-// bursts of 32, with a policy of R rules in the flows' zone pair (the allowing
-// rule last). Reports the established-flow rate (connection table hit), the
+// calls of up to 128 packets (as the gateway receives them), with a policy of R rules in the
+// flows' zone pair (the allowing rule last). Reports the established-flow rate (connection table hit), the
 // new-flow rate (classifier + insert), cycles per packet, the ACL build time,
 // and the memory of a 1M-flow table. Usage:
 //   isogate-dataplane-bench [--rules 100,10000,100000] [--flows 100000] [--seconds 2]
 //                           [--fast-lane on|off]   (off: every burst through the full pipeline)
+//                           [--call N]             (packets per processBurst call, default 128)
 #include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_malloc.h>
@@ -73,6 +74,7 @@ std::shared_ptr<const policy::CompiledPolicy> makePolicy(size_t rules) {
 }
 
 bool fastLane = true;
+uint16_t callSize = kLaneDepth;
 
 DataplaneConfig makeConfig(uint32_t flowCapacity) {
   DataplaneConfig c;
@@ -151,8 +153,8 @@ Result run(Dataplane& dp, rte_mempool* pool, const std::vector<std::vector<uint8
   uint64_t now = start;
   while (now < end) {
     for (int round = 0; round < 64; ++round) {
-      rte_mbuf* burst[kBurstSize];
-      for (uint16_t k = 0; k < kBurstSize; ++k) {
+      rte_mbuf* burst[kLaneDepth];
+      for (uint16_t k = 0; k < callSize; ++k) {
         const size_t idx = at;
         rte_mbuf* m = mbufs[slot];
         slot = slot + 1 == mbufs.size() ? 0 : slot + 1;
@@ -164,9 +166,9 @@ Result run(Dataplane& dp, rte_mempool* pool, const std::vector<std::vector<uint8
         std::memcpy(rte_pktmbuf_mtod(m, uint8_t*), frames[idx].data(), 60);
         burst[k] = m;
       }
-      if (pipeline) w.processBurst(0, burst, kBurstSize, tx, now);
+      if (pipeline) w.processBurst(0, burst, callSize, tx, now);
       tx.clear();
-      packets += kBurstSize;
+      packets += callSize;
     }
     now = rte_rdtsc();
   }
@@ -212,6 +214,8 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[i], "--flows")) flows = std::stoul(argv[i + 1]);
     if (!std::strcmp(argv[i], "--seconds")) seconds = std::stod(argv[i + 1]);
     if (!std::strcmp(argv[i], "--fast-lane")) fastLane = std::strcmp(argv[i + 1], "off") != 0;
+    if (!std::strcmp(argv[i], "--call"))
+      callSize = static_cast<uint16_t>(std::clamp(std::stoi(argv[i + 1]), 1, int{kLaneDepth}));
   }
   char prefix[64];
   std::snprintf(prefix, sizeof prefix, "--file-prefix=igbench%d", static_cast<int>(getpid()));
@@ -244,8 +248,8 @@ int main(int argc, char** argv) {
   std::vector<std::vector<uint8_t>> shuffledAcks;
   for (size_t i : order) shuffledAcks.push_back(acks[i]);
 
-  std::printf("flows=%zu, 64-byte TCP frames, bursts of %u, 1 lcore, TSC %.2f GHz, fast lane %s\n",
-              flows, kBurstSize, rte_get_tsc_hz() / 1e9, fastLane ? "on" : "off");
+  std::printf("flows=%zu, 64-byte TCP frames, %u packets per call, 1 lcore, TSC %.2f GHz, fast lane %s\n",
+              flows, callSize, rte_get_tsc_hz() / 1e9, fastLane ? "on" : "off");
   {
     std::string error;
     auto dp = Dataplane::create(makeConfig(static_cast<uint32_t>(flows * 2)), &error);
