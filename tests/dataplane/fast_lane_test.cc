@@ -1168,6 +1168,7 @@ TEST_F(FastLaneTest, EachPacketIsTakenOrRefusedByTheLaneAsItMustBe) {
   openDns();
   openSsh();
   if (HasFatalFailure()) return;
+  ASSERT_TRUE(h_.send(kExt, Pkt::udp("10.20.5.5", "203.0.113.1", 65482, 53).frame()).forwarded());
   auto udp = [] { return Pkt::udp("10.20.5.5", "203.0.113.1", 5353, 53).payload(20); };
   auto tcp = [](uint8_t flags) {
     return Pkt::tcp("10.20.5.5", "172.16.30.10", 40000, 22, flags).payload(20);
@@ -1199,6 +1200,15 @@ TEST_F(FastLaneTest, EachPacketIsTakenOrRefusedByTheLaneAsItMustBe) {
       {"bad header checksum", kExt, edit(udp().frame(), [](Bytes& f) { f[14 + 11] ^= 1; }), false,
        DropReason::Malformed},
       {"ip options", kExt, udp().ipOptions({1, 1, 1, 0}).frame(), false, DropReason::None},
+      // Options that read as another flow's ports (65482, 53) where a 20-byte header's transport
+      // header would be, and sum to nothing (0xffca + 0x0035): without its options check the lane
+      // would take it for that flow. The pipeline finds them malformed (length 0xca).
+      {"ip options that look like a flow's ports", kExt,
+       Pkt::udp("10.20.5.5", "203.0.113.1", 20, 53)
+           .payload(20)
+           .ipOptions({0xff, 0xca, 0x00, 0x35})
+           .frame(),
+       false, DropReason::Malformed},
       {"vlan tag", kExt, udp().vlan(12).frame(), false, DropReason::None},
       {"first fragment", kExt, udp().payload(48).frag(0, true, 77).frame(), false,
        DropReason::None},
