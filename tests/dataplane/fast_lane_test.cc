@@ -448,6 +448,11 @@ class FastLaneEquivalenceTest : public ::testing::TestWithParam<unsigned> {
     for (size_t k = 1 + pick(3); k > 0; --k) variation(plan);
     const size_t room = kLaneDepth - std::min<size_t>(plan.frames.size(), kLaneDepth);
     fill(plan, usable(port, !chance(20)), std::min<size_t>(room, 32 + pick(kLaneDepth - 32)));
+    // Sometimes a packet the lane must refuse in a later chunk too (in the same slot of its
+    // chunk as an eligible one of the first, or not).
+    if (plan.frames.size() > kBurstSize && chance(80)) {
+      for (size_t k = 1 + pick(3); k > 0; --k) variation(plan, kBurstSize);
+    }
     return plan;
   }
   Plan clean(uint16_t port, const std::vector<size_t>& from) {
@@ -485,7 +490,7 @@ class FastLaneEquivalenceTest : public ::testing::TestWithParam<unsigned> {
     const auto v4 = usable(port, true);
     const size_t r = pick(100);
     if (r < 12 || v4.size() < 3) return opening(port);
-    if (r < 17) return longMixed(port);
+    if (r < 20) return longMixed(port);
     if (r < 67) return clean(port, v4);
     return dirty(port);
   }
@@ -532,7 +537,7 @@ class FastLaneEquivalenceTest : public ::testing::TestWithParam<unsigned> {
   }
 
   // Adds, at a random place of the plan, one packet (or a few) that tests a check of the lane.
-  void variation(Plan& plan) {
+  void variation(Plan& plan, size_t from = 0) {
     Plan v;
     v.port = plan.port;
     const uint16_t port = plan.port;
@@ -808,7 +813,8 @@ class FastLaneEquivalenceTest : public ::testing::TestWithParam<unsigned> {
               "unknown flow", true);
       }
     }
-    plan.insert(pick(plan.frames.size() + 1), v);
+    from = std::min(from, plan.frames.size());
+    plan.insert(from + pick(plan.frames.size() - from + 1), v);
   }
 
   // --- what the two data planes show ---
