@@ -73,7 +73,6 @@ uint32_t FlowTable::hashOf(const FlowKey& key) const noexcept {
   return hashWords(w);
 }
 
-
 int32_t FlowTable::find(const FlowKey& key, uint32_t h) const noexcept {
   const uint16_t sig = sigOf(h);
   uint32_t ref = h & mask_;

@@ -31,8 +31,8 @@ bool ForwardStage::routeTo(U128 dst, uint16_t dstZone, const PolicyTables& t,
   return ctx_.topo.route<kV6>(dst, nh) && t.portZone(nh->port) == dstZone;
 }
 
-bool ForwardStage::resolvedIpv4(uint32_t dst, uint16_t dstZone, const PolicyTables& t,
-                                uint64_t now, NextHop* nh, MacAddress* mac) const noexcept {
+bool ForwardStage::resolvedIpv4(uint32_t dst, uint16_t dstZone, const PolicyTables& t, uint64_t now,
+                                NextHop* nh, MacAddress* mac) const noexcept {
   return routeTo<false>(dst, dstZone, t, nh) &&
          ctx_.neighbours.lookup(false, nh->address, now, ctx_.timeouts.neighbour, mac);
 }

@@ -35,8 +35,8 @@ void Worker::processBurst(uint16_t port, rte_mbuf* const* pkts, uint16_t n, TxBu
                           uint64_t now) noexcept {
   if (!inLoop_) rte_rcu_qsbr_thread_online(rcu_, ctx_.index);
   const PolicyTables* tables = tables_.load(std::memory_order_acquire);
-  const bool lane = fastLaneOn_ && tables && port < ctx_.topo.portCount() &&
-                    !ctx_.topo.monitor(port);
+  const bool lane =
+      fastLaneOn_ && tables && port < ctx_.topo.portCount() && !ctx_.topo.monitor(port);
   for (uint16_t start = 0; start < n;) {
     const uint16_t window = static_cast<uint16_t>(n - start < kLaneDepth ? n - start : kLaneDepth);
     if (lane) fast_.prepare(pkts + start, window);

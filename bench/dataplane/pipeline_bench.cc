@@ -1,9 +1,9 @@
 // Micro benchmark of the in-process data plane pipeline (no NIC, no PMD):
 // 64-byte TCP frames of F concurrent flows through Worker::processBurst in
 // calls of up to 128 packets (as the gateway receives them), with a policy of R rules in the
-// flows' zone pair (the allowing rule last). Reports the established-flow rate (connection table hit), the
-// new-flow rate (classifier + insert), cycles per packet, the ACL build time,
-// and the memory of a 1M-flow table. Usage:
+// flows' zone pair (the allowing rule last). Reports the established-flow rate (connection table
+// hit), the new-flow rate (classifier + insert), cycles per packet, the ACL build time, and the
+// memory of a 1M-flow table. Usage:
 //   isogate-dataplane-bench [--rules 100,10000,100000] [--flows 100000] [--seconds 2]
 //                           [--fast-lane on|off]   (off: every burst through the full pipeline)
 //                           [--call N]             (packets per processBurst call, default 128)
@@ -248,8 +248,9 @@ int main(int argc, char** argv) {
   std::vector<std::vector<uint8_t>> shuffledAcks;
   for (size_t i : order) shuffledAcks.push_back(acks[i]);
 
-  std::printf("flows=%zu, 64-byte TCP frames, %u packets per call, 1 lcore, TSC %.2f GHz, fast lane %s\n",
-              flows, callSize, rte_get_tsc_hz() / 1e9, fastLane ? "on" : "off");
+  std::printf(
+      "flows=%zu, 64-byte TCP frames, %u packets per call, 1 lcore, TSC %.2f GHz, fast lane %s\n",
+      flows, callSize, rte_get_tsc_hz() / 1e9, fastLane ? "on" : "off");
   {
     std::string error;
     auto dp = Dataplane::create(makeConfig(static_cast<uint32_t>(flows * 2)), &error);
