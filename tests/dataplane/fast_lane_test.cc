@@ -1218,6 +1218,10 @@ TEST_F(FastLaneTest, EachPacketIsTakenOrRefusedByTheLaneAsItMustBe) {
        edit(Pkt::udp("10.20.5.5", "203.0.113.1", 5353, 53).frame(),
             [](Bytes& f) { f.resize(60, 0); }),
        true, DropReason::None},
+      // An IPv4 packet of the flow in all but its Ethernet type: the lane must read that too.
+      {"another Ethernet type", kExt,
+       edit(udp().frame(), [](Bytes& f) { wire::wr16(f.data() + 12, 0x88b5); }), false,
+       DropReason::UnsupportedL2},
       {"ttl 1", kExt, udp().ttl(1).frame(), false, DropReason::TtlExpired},
       {"ttl 0", kExt, tcp(kAck).ttl(0).frame(), false, DropReason::TtlExpired},
       {"bad header checksum", kExt, edit(udp().frame(), [](Bytes& f) { f[14 + 11] ^= 1; }), false,
