@@ -103,17 +103,17 @@ bool FastLane::check(const Burst& b, int j, int i) noexcept {
     return false;
   }
   if (rte_pktmbuf_mtod(b.pkts[j], const uint8_t*)[14 + 8] <= 1) return false;  // TTL
-  if (!cached_ || cachedDst_ != p.dst || cachedZone_ != p.dstZone) {
+  if (!last_.matches(false, p.dst, p.dstZone)) {
     NextHop nh;
-    cached_ = !ctx_.topo.ownAnywhere<false>(p.dst) &&
-              forward_.resolvedIpv4(p.dst, p.dstZone, t, b.now, &nh, &cachedMac_);
-    if (!cached_) return false;
-    cachedDst_ = p.dst;
-    cachedZone_ = p.dstZone;
-    cachedPort_ = nh.port;
+    MacAddress mac;
+    if (ctx_.topo.ownAnywhere<false>(p.dst) ||
+        !forward_.resolvedIpv4(p.dst, p.dstZone, t, b.now, &nh, &mac)) {
+      return false;
+    }
+    last_.set(false, p.dst, p.dstZone, nh.port, mac);
   }
-  p.outPort = cachedPort_;
-  p.nextMac = cachedMac_;
+  p.outPort = last_.port;
+  p.nextMac = last_.mac;
   return true;
 }
 
@@ -148,7 +148,7 @@ bool FastLane::run(Burst& b, uint16_t first, TxBuffer& tx) noexcept {
   }
   // Looked up now, not in prepare(): an earlier burst may have changed the table since.
   ctx_.flows.lookupBulkHashed(keyPtr_ + first, hash_ + first, static_cast<uint32_t>(n), pos_);
-  cached_ = false;
+  last_.valid = false;
   for (int j = 0; j < n; ++j) {
     if (!check(b, j, first + j)) return false;
   }

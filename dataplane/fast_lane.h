@@ -61,12 +61,7 @@ class FastLane {
   const FlowKey* keyPtr_[kLaneDepth];
   uint32_t hash_[kLaneDepth];
   int32_t pos_[kBurstSize];  // of the burst in run()
-  // The last next hop resolved in this burst (packets of a burst share few destinations).
-  bool cached_ = false;
-  uint32_t cachedDst_ = 0;
-  uint16_t cachedZone_ = 0;
-  uint16_t cachedPort_ = 0;
-  MacAddress cachedMac_{};
+  LastHop last_;  // the last next hop resolved in this burst
   uint64_t bursts_ = 0;
 };
 

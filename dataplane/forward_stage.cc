@@ -63,12 +63,7 @@ void ForwardStage::forward(Burst& b, int i) noexcept {
   }
   MacAddress mac;
   if (ctx_.neighbours.lookup(kV6, nh.address, b.now, ctx_.timeouts.neighbour, &mac)) {
-    cached_ = true;
-    cachedV6_ = kV6;
-    cachedDst_ = md.dst;
-    cachedZone_ = md.dstZone;
-    cachedHop_ = nh;
-    cachedMac_ = mac;
+    last_.set(kV6, md.dst, md.dstZone, nh.port, mac);
     finishForward(m, kV6, md.l2Len, mac, ctx_.topo.mac(nh.port));
     md.l2Len = 14;
     md.action = Action::Transmit;

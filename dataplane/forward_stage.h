@@ -42,26 +42,50 @@ inline void finishForward(rte_mbuf* m, bool v6, uint16_t l2Len, const MacAddress
   wr16(eth + 12, v6 ? kEtherIpv6 : kEtherIpv4);
 }
 
+// The last next hop resolved in a burst (packets of a burst mostly share few destinations):
+// the route walk and the neighbour table's hash and sequence-lock read are done once for
+// them. Valid for one burst only (one `now`, one policy). Kept by the forward stage and, for
+// its own pass, by the fast lane.
+struct LastHop {
+  bool valid = false;
+  bool v6 = false;
+  uint16_t zone = 0;
+  U128 dst = 0;
+  uint16_t port = 0;
+  MacAddress mac{};
+  bool matches(bool isV6, U128 to, uint16_t toZone) const noexcept {
+    return valid && v6 == isV6 && dst == to && zone == toZone;
+  }
+  void set(bool isV6, U128 to, uint16_t toZone, uint16_t egress, const MacAddress& m) noexcept {
+    valid = true;
+    v6 = isV6;
+    dst = to;
+    zone = toZone;
+    port = egress;
+    mac = m;
+  }
+};
+
 class ForwardStage {
  public:
   explicit ForwardStage(WorkerContext& ctx) : ctx_(ctx) {}
   void process(Burst& b) noexcept;
   // begin() once per burst, then forwardOne() for each live packet (the worker fuses it with
   // the accounting of the same packet).
-  void begin() noexcept { cached_ = false; }
+  void begin() noexcept { last_.valid = false; }
   void forwardOne(Burst& b, int i) noexcept {
     PacketMeta& md = b.meta[i];
     const bool v6 = b.isV6(i);
-    if (cached_ && cachedV6_ == v6 && cachedDst_ == md.dst && cachedZone_ == md.dstZone) {
+    if (last_.matches(v6, md.dst, md.dstZone)) {
       rte_mbuf* m = b.pkts[i];
       if (rte_pktmbuf_mtod(m, const uint8_t*)[md.l2Len + (v6 ? 7 : 8)] <= 1) [[unlikely]] {
         b.drop(i, DropReason::TtlExpired);
         return;
       }
-      finishForward(m, v6, md.l2Len, cachedMac_, ctx_.topo.mac(cachedHop_.port));
+      finishForward(m, v6, md.l2Len, last_.mac, ctx_.topo.mac(last_.port));
       md.l2Len = 14;
       md.action = Action::Transmit;
-      md.outPort = cachedHop_.port;
+      md.outPort = last_.port;
       return;
     }
     forwardResolving(b, i);
@@ -86,16 +110,7 @@ class ForwardStage {
   template <bool kV6>
   bool makeRequest(rte_mbuf* m, U128 own, U128 target, uint16_t port) noexcept;
   WorkerContext& ctx_;
-  // The last resolved destination of this burst: its route, egress zone and neighbour MAC.
-  // Packets of a burst mostly share few destinations; the route walk and the neighbour
-  // table's hash and sequence-lock read are done once for them. Valid for one burst only
-  // (one `now`, one policy), and filled only on the fully resolved path.
-  bool cached_ = false;
-  bool cachedV6_ = false;
-  uint16_t cachedZone_ = 0;
-  U128 cachedDst_ = 0;
-  NextHop cachedHop_;
-  MacAddress cachedMac_{};
+  LastHop last_;  // filled only on the fully resolved path
 };
 
 }  // namespace isogate::dataplane
