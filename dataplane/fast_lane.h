@@ -61,7 +61,7 @@ class FastLane {
   const FlowKey* keyPtr_[kLaneDepth];
   uint32_t hash_[kLaneDepth];
   int32_t pos_[kBurstSize];  // of the burst in run()
-  LastHop last_;  // the last next hop resolved in this burst
+  LastHop last_;             // the last next hop resolved in this burst
   uint64_t bursts_ = 0;
 };
 
