@@ -11,7 +11,7 @@
 // next hop not yet resolved, a check that fails), run() gives up before
 // anything changed and the whole burst goes through the pipeline, which then
 // decides every packet exactly as before. So the lane changes speed, not
-// decisions (tests/dataplane/fast_lane_test.cc runs both on the same streams).
+// decisions (tests/dataplane/fast_lane_equivalence_test.cc runs both on the same streams).
 #pragma once
 
 #include "dataplane/account_stage.h"
