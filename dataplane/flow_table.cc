@@ -81,7 +81,7 @@ int32_t FlowTable::find(const FlowKey& key, uint32_t h) const noexcept {
     for (uint32_t m = sigMatches(b, sig); m; m &= m - 1) {
       const int w = __builtin_ctz(m) >> 1;
       m &= m - 1;  // the way's second bit
-      if (sameKey(slots_[b.slot[w]].key, key)) return static_cast<int32_t>(b.slot[w]);
+      if (sameFlowKey(slots_[b.slot[w]].key, key)) return static_cast<int32_t>(b.slot[w]);
     }
     if (b.next == kNone) return -1;
     ref = b.next;
@@ -115,7 +115,7 @@ void FlowTable::lookupBulkHashed(const FlowKey* const* keys, const uint32_t* h, 
     }
   }
   for (uint32_t k = 0; k < n; ++k) {
-    if (cand[k] != kNone && sameKey(slots_[cand[k]].key, *keys[k])) {
+    if (cand[k] != kNone && sameFlowKey(slots_[cand[k]].key, *keys[k])) {
       positions[k] = static_cast<int32_t>(cand[k]);
     } else {
       positions[k] = slow[k] ? find(*keys[k], h[k]) : -1;
@@ -173,7 +173,7 @@ void FlowTable::erase(const FlowKey& key) noexcept {
       for (uint32_t m = sigMatches(b, sig); m; m &= m - 1) {
         const int w = __builtin_ctz(m) >> 1;
         m &= m - 1;
-        if (sameKey(slots_[b.slot[w]].key, key)) {
+        if (sameFlowKey(slots_[b.slot[w]].key, key)) {
           hit = &b;
           hitWay = w;
           break;

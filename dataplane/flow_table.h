@@ -65,6 +65,19 @@ inline void makeFlowKey(bool v6, uint8_t proto, U128 src, U128 dst, uint16_t spo
   key->pad[0] = key->pad[1] = 0;
 }
 
+// Whether two keys are the same, all 40 bytes. In registers: two 16-byte and one 8-byte
+// compare (copies to arrays went through the stack).
+inline bool sameFlowKey(const FlowKey& a, const FlowKey& b) noexcept {
+  const auto* x = reinterpret_cast<const __m128i*>(&a);
+  const auto* y = reinterpret_cast<const __m128i*>(&b);
+  const __m128i d = _mm_or_si128(_mm_xor_si128(_mm_loadu_si128(x), _mm_loadu_si128(y)),
+                                 _mm_xor_si128(_mm_loadu_si128(x + 1), _mm_loadu_si128(y + 1)));
+  uint64_t ta, tb;
+  std::memcpy(&ta, reinterpret_cast<const unsigned char*>(&a) + 32, sizeof ta);
+  std::memcpy(&tb, reinterpret_cast<const unsigned char*>(&b) + 32, sizeof tb);
+  return _mm_movemask_epi8(_mm_cmpeq_epi8(d, _mm_setzero_si128())) == 0xffff && ta == tb;
+}
+
 class FlowTable {
  public:
   FlowTable() = default;
@@ -135,17 +148,6 @@ class FlowTable {
   static uint16_t sigOf(uint32_t h) noexcept {
     const auto s = static_cast<uint16_t>(h >> 16);
     return s ? s : 1;
-  }
-  // In registers: two 16-byte and one 8-byte compare (copies to arrays went through the stack).
-  static bool sameKey(const FlowKey& a, const FlowKey& b) noexcept {
-    const auto* x = reinterpret_cast<const __m128i*>(&a);
-    const auto* y = reinterpret_cast<const __m128i*>(&b);
-    const __m128i d = _mm_or_si128(_mm_xor_si128(_mm_loadu_si128(x), _mm_loadu_si128(y)),
-                                   _mm_xor_si128(_mm_loadu_si128(x + 1), _mm_loadu_si128(y + 1)));
-    uint64_t ta, tb;
-    std::memcpy(&ta, reinterpret_cast<const unsigned char*>(&a) + 32, sizeof ta);
-    std::memcpy(&tb, reinterpret_cast<const unsigned char*>(&b) + 32, sizeof tb);
-    return _mm_movemask_epi8(_mm_cmpeq_epi8(d, _mm_setzero_si128())) == 0xffff && ta == tb;
   }
   // Bit pair w set: way w's signature is sig.
   static uint32_t sigMatches(const Bucket& b, uint16_t sig) noexcept {

@@ -155,5 +155,21 @@ TEST(FlowTableTest, KeyBytesAreTheDocumentedLayout) {
   EXPECT_EQ(k.portHi, 9);
 }
 
+// A packet must never meet another flow's state: keys differing in any one bit of any of the
+// 40 bytes (pad included, which makeFlowKey zeroes) are different keys.
+TEST(FlowTableTest, KeysDifferingInAnyBitAreDifferent) {
+  const FlowKey a = keyOf(7);
+  FlowKey same = keyOf(7);
+  EXPECT_TRUE(sameFlowKey(a, same));
+  for (size_t byte = 0; byte < sizeof(FlowKey); ++byte) {
+    for (int bit = 0; bit < 8; ++bit) {
+      FlowKey b = a;
+      reinterpret_cast<unsigned char*>(&b)[byte] ^= static_cast<unsigned char>(1u << bit);
+      EXPECT_FALSE(sameFlowKey(a, b)) << "byte " << byte << " bit " << bit;
+      EXPECT_FALSE(sameFlowKey(b, a)) << "byte " << byte << " bit " << bit;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace isogate::dataplane
