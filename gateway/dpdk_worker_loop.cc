@@ -39,12 +39,26 @@ void DpdkWorkerLoop::flush() {
   }
 }
 
+// Several bursts at once, so that the fast lane fetches their connection-table lines ahead,
+// but asked for one burst at a time: net_pcap allocates and resets all the mbufs of a request
+// before it fills them, and 128 at once left them colder (measured: ~10 cycles per packet,
+// docs/PERFORMANCE.md). Stops early when the queue runs dry.
+uint16_t DpdkWorkerLoop::receive(uint16_t port, rte_mbuf** pkts) {
+  static_assert(dataplane::kLaneDepth % dataplane::kBurstSize == 0, "whole bursts fill the array");
+  uint16_t n = 0;
+  while (n < dataplane::kLaneDepth) {
+    const uint16_t got = rte_eth_rx_burst(port, queue_, pkts + n, dataplane::kBurstSize);
+    n = static_cast<uint16_t>(n + got);
+    if (got < dataplane::kBurstSize) break;
+  }
+  return n;
+}
+
 uint16_t DpdkWorkerLoop::pollAll(uint64_t now) {
   uint16_t got = 0;
-  // Several bursts at once: the fast lane fetches their connection-table lines ahead.
   rte_mbuf* pkts[dataplane::kLaneDepth];
   for (uint16_t p = 0; p < ports_.size(); ++p) {
-    const uint16_t n = rte_eth_rx_burst(ports_[p], queue_, pkts, dataplane::kLaneDepth);
+    const uint16_t n = receive(ports_[p], pkts);
     if (n == 0) continue;
     worker_.processBurst(p, pkts, n, tx_, now);
     got = static_cast<uint16_t>(got + n);

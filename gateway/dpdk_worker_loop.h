@@ -32,6 +32,7 @@ class DpdkWorkerLoop {
   static int launch(void* self) { return static_cast<DpdkWorkerLoop*>(self)->run(); }
 
  private:
+  uint16_t receive(uint16_t port, rte_mbuf** pkts);
   uint16_t pollAll(uint64_t now);
   uint16_t pollOrdered(uint64_t now);
   void flush();
