@@ -115,8 +115,7 @@ class Hosts:
 
     def wire(self, zone):
         """Every packet the zone's host has seen arrive so far."""
-        with open(self.logs[zone]) as f:
-            return [json.loads(line) for line in f if line.strip()]
+        return [json.loads(line) for line in whole_lines(self.logs[zone]) if line.strip()]
 
     def mark(self):
         """Positions in the wire logs, to look only at what arrives afterwards."""
@@ -181,6 +180,16 @@ def arrived(hosts, mark, s_src, s_dst, proto, port):
 SD_PARAM = re.compile(r'([a-z_]+)="((?:[^"\\]|\\.)*)"')
 
 
+def whole_lines(path):
+    """The lines of a log another process is appending to, without the one it may be writing.
+
+    A reader can see a line half written: the kernel makes a write that crosses a page
+    boundary visible one page at a time (a wire log once failed to parse this way in CI)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    return data[:data.rfind(b"\n") + 1].decode("utf-8", "replace").splitlines()
+
+
 def parse_event(line):
     """An RFC 5424 line of the gateway -> dict of its structured data (+ msgid, severity)."""
     m = re.match(r"<(\d+)>1 (\S+) (\S+) (\S+) (\S+) (\S+) (\[.*?\](?=\s|$)|-)\s?(.*)$", line)
@@ -217,8 +226,7 @@ class Gateway:
     def events(self):
         if not os.path.exists(self.events_path):
             return []
-        with open(self.events_path) as f:
-            return [e for e in (parse_event(line.rstrip("\n")) for line in f) if e]
+        return [e for e in (parse_event(line) for line in whole_lines(self.events_path)) if e]
 
     def wait_event(self, pred, since=0, timeout=10.0):
         deadline = time.monotonic() + timeout

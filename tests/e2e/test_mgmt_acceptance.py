@@ -37,7 +37,7 @@ sys.path.insert(0, HERE)
 
 import test_kernel_backend as kb  # noqa: E402  (check/FAILURES, scenario checks)
 from harness import (Gateway, Hosts, add_segment_tap, binaries_parser, inject_on_segment,  # noqa: E402
-                     parse_binaries, parse_event, run_in_topology, run_probes)
+                     parse_binaries, parse_event, run_in_topology, run_probes, whole_lines)
 from scenarios import HOSTS, all_scenarios  # noqa: E402
 from topology import Topology, run  # noqa: E402
 
@@ -90,8 +90,7 @@ class Rsyslog:
     def events(self):
         if not os.path.exists(self.path):
             return []
-        with open(self.path) as f:
-            return [e for e in (parse_event(line.rstrip("\n")) for line in f) if e]
+        return [e for e in (parse_event(line) for line in whole_lines(self.path)) if e]
 
     def wait(self, pred, since=0, timeout=20.0, what="syslog message"):
         return wait_for(lambda: next((e for e in self.events()[since:] if pred(e)), None), timeout, what)
@@ -659,8 +658,7 @@ def case_matrix(topo, work, bins):
                 check(not bad, f"[matrix] syslog: no violation for the allowed {s.name}")
         lost = [e for e in events if e.get("type") == "fault"]
         check(not lost, f"[matrix] nothing lost between gateway, daemon and rsyslog ({lost})")
-        with open(syslog.path) as f:
-            raw = [line.rstrip("\n") for line in f if line.strip()]
+        raw = [line for line in whole_lines(syslog.path) if line.strip()]
         unparsed = [line for line in raw if parse_event(line) is None]
         check(raw and not unparsed, f"[matrix] all {len(raw)} syslog lines parse as RFC 5424 ({unparsed[:3]})")
         check_gateway_counters(Ctl(bins.ctl, mgmtd.control), scen)

@@ -44,7 +44,7 @@ import test_kernel_backend as kb  # noqa: E402
 import test_mgmt_acceptance as ma  # noqa: E402
 from dpdk_topology import DpdkTopology  # noqa: E402
 from harness import (PY, Hosts, add_segment_tap, binaries_parser, inject_on_segment,  # noqa: E402
-                     parse_binaries, run_in_topology, run_scenarios)
+                     parse_binaries, run_in_topology, run_scenarios, whole_lines)
 from scenarios import HOSTS, PROBES, SPOOFS, Scenario, all_scenarios  # noqa: E402
 from topology import run  # noqa: E402
 
@@ -120,8 +120,7 @@ class DualRsyslog:
     def lines(self, transport="tcp"):
         if not os.path.exists(self.paths[transport]):
             return []
-        with open(self.paths[transport]) as f:
-            return [line.rstrip("\n") for line in f if line.strip()]
+        return [line for line in whole_lines(self.paths[transport]) if line.strip()]
 
     def messages(self, transport="tcp"):
         return [Message(line) for line in self.lines(transport)]
