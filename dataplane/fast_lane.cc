@@ -135,10 +135,11 @@ void FastLane::prepare(rte_mbuf* const* pkts, uint16_t n) noexcept {
     eligible_[i] = parse(pkts[i], pkt_[i]);
     if (eligible_[i]) key(pkt_[i], i);
   }
-  // By now the first buckets have arrived: fetch the slots they name.
+  // By now the first buckets have arrived: probe them (which fetches the slots they name).
   for (int i = 0; i < n; ++i) {
-    if (eligible_[i]) ctx_.flows.prefetchSlot(hash_[i]);
+    if (eligible_[i]) probe_[i] = ctx_.flows.probe(hash_[i]);
   }
+  probedAt_ = ctx_.flows.changes();
 }
 
 bool FastLane::run(Burst& b, uint16_t first, TxBuffer& tx) noexcept {
@@ -146,9 +147,14 @@ bool FastLane::run(Burst& b, uint16_t first, TxBuffer& tx) noexcept {
   for (int j = 0; j < n; ++j) {
     if (!eligible_[first + j]) return false;
   }
-  // Looked up now, not in prepare(): an earlier burst may have changed the table since.
-  ctx_.flows.lookupBulkHashed(keyPtr_ + first, hash_ + first, static_cast<uint32_t>(n), pos_);
-  last_.valid = false;
+  // An earlier burst through the pipeline (or expiry) added or removed flows since prepare():
+  // its probes may name freed slots, so probe again.
+  if (ctx_.flows.changes() != probedAt_) {
+    for (int j = 0; j < n; ++j) probe_[first + j] = ctx_.flows.probe(hash_[first + j]);
+  }
+  ctx_.flows.lookupProbed(keyPtr_ + first, hash_ + first, probe_ + first, static_cast<uint32_t>(n),
+                          pos_);
+  last_.clear();
   for (int j = 0; j < n; ++j) {
     if (!check(b, j, first + j)) return false;
   }

@@ -62,6 +62,8 @@ class FastLane {
   FlowKey keys_[kLaneDepth];
   const FlowKey* keyPtr_[kLaneDepth];
   uint32_t hash_[kLaneDepth];
+  FlowTable::Probe probe_[kLaneDepth];
+  uint64_t probedAt_ = 0;    // the table's changes() when prepare() probed
   int32_t pos_[kBurstSize];  // of the burst in run()
   LastHop last_;             // the last next hop resolved in this burst
   uint64_t bursts_ = 0;

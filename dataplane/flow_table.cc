@@ -64,6 +64,7 @@ bool FlowTable::init(const std::string& name, uint32_t capacity, int socket, std
   seed_ = static_cast<uint32_t>(rte_rand());
   cursor_ = 0;
   count_.store(0, std::memory_order_relaxed);
+  ++changes_;
   return true;
 }
 
@@ -100,25 +101,19 @@ void FlowTable::lookupBulk(const FlowKey* const* keys, uint32_t n,
 
 void FlowTable::lookupBulkHashed(const FlowKey* const* keys, const uint32_t* h, uint32_t n,
                                  int32_t* positions) const noexcept {
-  uint32_t cand[kBurstSize];
-  bool slow[kBurstSize];
+  Probe probes[kBurstSize];
+  for (uint32_t k = 0; k < n; ++k) probes[k] = probe(h[k]);
+  lookupProbed(keys, h, probes, n, positions);
+}
+
+void FlowTable::lookupProbed(const FlowKey* const* keys, const uint32_t* h, const Probe* probes,
+                             uint32_t n, int32_t* positions) const noexcept {
   for (uint32_t k = 0; k < n; ++k) {
-    const Bucket& b = buckets_[h[k] & mask_];
-    const uint32_t m = sigMatches(b, sigOf(h[k]));
-    // More than one way matched, or a chain follows: the full walk if the first way is not it.
-    slow[k] = __builtin_popcount(m) > 2 || b.next != kNone;
-    if (m) {
-      cand[k] = b.slot[__builtin_ctz(m) >> 1];
-      rte_prefetch0(&slots_[cand[k]]);
+    const Probe p = probes[k];
+    if (p.slot != kNone && sameFlowKey(slots_[p.slot].key, *keys[k])) {
+      positions[k] = static_cast<int32_t>(p.slot);
     } else {
-      cand[k] = kNone;
-    }
-  }
-  for (uint32_t k = 0; k < n; ++k) {
-    if (cand[k] != kNone && sameFlowKey(slots_[cand[k]].key, *keys[k])) {
-      positions[k] = static_cast<int32_t>(cand[k]);
-    } else {
-      positions[k] = slow[k] ? find(*keys[k], h[k]) : -1;
+      positions[k] = p.slow ? find(*keys[k], h[k]) : -1;
     }
   }
 }
@@ -156,6 +151,7 @@ int32_t FlowTable::insert(const FlowKey& key) noexcept {
   b->sig[w] = sigOf(h);
   b->slot[w] = s;
   count_.store(count_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  ++changes_;
   return static_cast<int32_t>(s);
 }
 
@@ -189,6 +185,7 @@ void FlowTable::erase(const FlowKey& key) noexcept {
   used_[s] = 0;
   freeSlots_[nFreeSlots_++] = s;
   count_.store(count_.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
+  ++changes_;
   // Keep every bucket but the chain's last full: its last used way fills the hole.
   Bucket& last = bucketAt(ref);
   const uint32_t usedWays = ~sigMatches(last, 0) & 0xffffu;  // not empty: it holds a key

@@ -95,17 +95,24 @@ class FlowTable {
   // (prefetchBucket), e.g. while it parsed the packets.
   void lookupBulkHashed(const FlowKey* const* keys, const uint32_t* hashes, uint32_t n,
                         int32_t* positions) const noexcept;
+  // lookupBulkHashed in two halves, for a caller that looks further ahead (the fast lane).
+  // probe(), once the key's bucket is cached: the slot its signature names (prefetched), and
+  // whether that slot may not be the answer. lookupProbed(), later: the positions, from the
+  // probes by one key compare each (the chain walked only where the probe was unsure).
+  // Probes stay exact while changes() stays the same.
+  struct Probe {
+    uint32_t slot;  // kNone: no signature matched
+    bool slow;      // several ways matched, or a chain follows
+  };
+  Probe probe(uint32_t h) const noexcept;  // inline, below
+  void lookupProbed(const FlowKey* const* keys, const uint32_t* hashes, const Probe* probes,
+                    uint32_t n, int32_t* positions) const noexcept;
+  // Counts the inserts and erases so far (owning lcore only).
+  uint64_t changes() const noexcept { return changes_; }
   // The hash of a key given as its five 64-bit words (memory order): a caller that builds
   // the key in registers hashes it without storing and reloading it first.
   uint32_t hashWords(const uint64_t* w) const noexcept;  // inline, below
   void prefetchBucket(uint32_t h) const noexcept { rte_prefetch0(&buckets_[h & mask_]); }
-  // Once the bucket is in the cache: prefetches the slot its first matching signature names.
-  // A hint only (it changes nothing and may name a slot that is not the key's).
-  void prefetchSlot(uint32_t h) const noexcept {
-    const Bucket& b = buckets_[h & mask_];
-    const uint32_t m = sigMatches(b, sigOf(h));
-    if (m) rte_prefetch0(&slots_[b.slot[__builtin_ctz(m) >> 1]]);
-  }
   int32_t lookup(const FlowKey& key) const noexcept;
   // Position of a new (or the existing) entry; -1 when the table is full.
   int32_t insert(const FlowKey& key) noexcept;
@@ -173,8 +180,20 @@ class FlowTable {
   uint32_t seed_ = 0;
   uint32_t capacity_ = 0;
   uint32_t cursor_ = 0;
+  uint64_t changes_ = 0;
   std::atomic<uint32_t> count_{0};
 };
+
+inline FlowTable::Probe FlowTable::probe(uint32_t h) const noexcept {
+  const Bucket& b = buckets_[h & mask_];
+  const uint32_t m = sigMatches(b, sigOf(h));
+  // More than one way matched, or a chain follows: the full walk if the first way is not it.
+  const bool slow = __builtin_popcount(m) > 2 || b.next != kNone;
+  if (!m) return {kNone, slow};
+  const uint32_t s = b.slot[__builtin_ctz(m) >> 1];
+  rte_prefetch0(&slots_[s]);
+  return {s, slow};
+}
 
 inline uint32_t FlowTable::hashWords(const uint64_t* w) const noexcept {
 #ifdef __SSE4_2__

@@ -27,6 +27,12 @@ FlowKey keyOf(uint32_t n) {
   return k;
 }
 
+uint32_t hashOf(const FlowTable& t, const FlowKey& key) {
+  uint64_t w[5];
+  std::memcpy(w, &key, sizeof w);
+  return t.hashWords(w);
+}
+
 // Checks the table holds exactly `live` (key number -> position), by single and bulk lookups,
 // that absent keys are not found, and that iteration sees each live key once.
 void expectExactly(const FlowTable& t, const std::map<uint32_t, int32_t>& live, uint32_t universe) {
@@ -50,6 +56,17 @@ void expectExactly(const FlowTable& t, const std::map<uint32_t, int32_t>& live, 
       const auto it = live.find(numbers[start + k]);
       ASSERT_EQ(pos[k], it == live.end() ? -1 : it->second) << "bulk, key " << numbers[start + k];
     }
+    // The same in two halves (the fast lane's way): probes, then the confirmed positions.
+    uint32_t hashes[kBurstSize];
+    FlowTable::Probe probes[kBurstSize];
+    for (uint32_t k = 0; k < count; ++k) {
+      hashes[k] = hashOf(t, keys[start + k]);
+      probes[k] = t.probe(hashes[k]);
+    }
+    int32_t probed[kBurstSize];
+    t.lookupProbed(ptrs, hashes, probes, count, probed);
+    for (uint32_t k = 0; k < count; ++k)
+      ASSERT_EQ(probed[k], pos[k]) << "probed, key " << numbers[start + k];
   }
   std::set<int32_t> seen;
   t.forEach([&](const FlowKey& key, const FlowEntry&) {
@@ -99,6 +116,37 @@ TEST(FlowTableTest, FillEraseRefillKeepsEveryKeyFindable) {
     EXPECT_EQ(t.insert(keyOf(1000)), -1);
     expectExactly(t, live, 140);
   }
+}
+
+// The fast lane keeps probes across bursts only while changes() stays put: every insert of a
+// new key and every erase of a present one must move it (an erased key's slot is reused, so
+// an old probe could name another flow's slot); lookups and no-op calls must not.
+TEST(FlowTableTest, ChangesCountsEveryInsertAndEraseThatChangesTheTable) {
+  ASSERT_NE(test::EalEnvironment::pool(), nullptr);
+  FlowTable t;
+  std::string error;
+  ASSERT_TRUE(t.init("ft-test-changes", 8, SOCKET_ID_ANY, &error)) << error;
+  uint64_t c = t.changes();
+  const int32_t p = t.insert(keyOf(1));
+  ASSERT_GE(p, 0);
+  EXPECT_GT(t.changes(), c);
+  c = t.changes();
+  EXPECT_EQ(t.insert(keyOf(1)), p);  // already there
+  EXPECT_EQ(t.lookup(keyOf(1)), p);
+  (void)t.probe(hashOf(t, keyOf(1)));
+  t.erase(keyOf(2));  // absent
+  EXPECT_EQ(t.changes(), c);
+  t.erase(keyOf(1));
+  EXPECT_GT(t.changes(), c);
+  c = t.changes();
+  for (uint32_t n = 10; n < 18; ++n) ASSERT_GE(t.insert(keyOf(n)), 0);
+  EXPECT_EQ(t.insert(keyOf(99)), -1);  // full: refused, nothing changed by it
+  const uint64_t full = t.changes();
+  EXPECT_EQ(full, c + 8);
+  EXPECT_EQ(t.insert(keyOf(100)), -1);
+  EXPECT_EQ(t.changes(), full);
+  ASSERT_TRUE(t.init("ft-test-changes", 8, SOCKET_ID_ANY, &error)) << error;  // emptied
+  EXPECT_GT(t.changes(), full);
 }
 
 TEST(FlowTableTest, ExpirySweepRemovesExactlyTheExpired) {
