@@ -33,7 +33,10 @@ inline void finishForward(rte_mbuf* m, bool v6, uint16_t l2Len, const MacAddress
     const uint16_t newWord = rd16(ip + 8);
     uint32_t sum =
         static_cast<uint16_t>(~rd16(ip + 10)) + static_cast<uint16_t>(~oldWord) + uint32_t{newWord};
-    wr16(ip + 10, static_cast<uint16_t>(~fold(sum)));
+    // Three 16-bit terms: two folds always suffice (no loop).
+    sum = (sum & 0xffff) + (sum >> 16);
+    sum = (sum & 0xffff) + (sum >> 16);
+    wr16(ip + 10, static_cast<uint16_t>(~sum));
   }
   if (l2Len != 14) rte_pktmbuf_adj(m, static_cast<uint16_t>(l2Len - 14));  // egress is untagged
   uint8_t* eth = rte_pktmbuf_mtod(m, uint8_t*);
@@ -47,23 +50,24 @@ inline void finishForward(rte_mbuf* m, bool v6, uint16_t l2Len, const MacAddress
 // them. Valid for one burst only (one `now`, one policy). Kept by the forward stage and, for
 // its own pass, by the fast lane.
 struct LastHop {
-  bool valid = false;
-  bool v6 = false;
-  uint16_t zone = 0;
+  // Validity, family and zone in one word, so that a match is two compares, not four.
+  uint32_t tag = 0;  // 0: none
   U128 dst = 0;
   uint16_t port = 0;
   MacAddress mac{};
+  static uint32_t tagOf(bool v6, uint16_t zone) noexcept {
+    return 1u << 31 | uint32_t{v6} << 16 | zone;
+  }
   bool matches(bool isV6, U128 to, uint16_t toZone) const noexcept {
-    return valid && v6 == isV6 && dst == to && zone == toZone;
+    return tag == tagOf(isV6, toZone) && dst == to;
   }
   void set(bool isV6, U128 to, uint16_t toZone, uint16_t egress, const MacAddress& m) noexcept {
-    valid = true;
-    v6 = isV6;
+    tag = tagOf(isV6, toZone);
     dst = to;
-    zone = toZone;
     port = egress;
     mac = m;
   }
+  void clear() noexcept { tag = 0; }
 };
 
 class ForwardStage {
@@ -72,7 +76,7 @@ class ForwardStage {
   void process(Burst& b) noexcept;
   // begin() once per burst, then forwardOne() for each live packet (the worker fuses it with
   // the accounting of the same packet).
-  void begin() noexcept { last_.valid = false; }
+  void begin() noexcept { last_.clear(); }
   void forwardOne(Burst& b, int i) noexcept {
     PacketMeta& md = b.meta[i];
     const bool v6 = b.isV6(i);
