@@ -11,13 +11,16 @@
 # time of the worker threads from /proc) after WARMUP s, over SECS s. With RELOAD=1 it adds
 # gateway runs that reload the policy (SIGHUP, alternating two generated policies of the same
 # size) every RELOAD_EVERY s at full rate and report the packets dropped over the whole run.
-# Prints one line per run, then medians. Usage (as root):
-#   bench/dpdk/run_bench.sh BUILD_DIR
+# Prints one line per run, then medians. With several build folders (an A/B of changes) each
+# round runs the ceiling once, then the gateway of every build in turn, and the medians come
+# per build. Usage (as root):
+#   bench/dpdk/run_bench.sh BUILD_DIR [BUILD_DIR...]
 # Environment: RULES="10000" FLOWS=100000 ROUNDS=2 LCORES="1" WARMUP=3 SECS=5 RELOAD=0
 #   RELOAD_EVERY=2 START_TIMEOUT=300 (s until forwarding starts: policy load) MEM=2048 (EAL -m, MiB;
 #   a reload holds two ACL sets) GW_MEM=$MEM (the gateway's -m alone: 100k rules need more) KEEP=0 (keep the work folder)
 set -eu
-build=$(realpath "$1")
+builds=(); for b in "$@"; do builds+=("$(realpath "$b")"); done
+build=${builds[0]}  # its isogate-policy-gen writes the policies
 rules_list=${RULES:-10000}; flows=${FLOWS:-100000}; rounds=${ROUNDS:-2}; lcores_list=${LCORES:-1}
 warmup=${WARMUP:-3}; secs=${SECS:-5}; start_timeout=${START_TIMEOUT:-300}; reload=${RELOAD:-0}; reload_every=${RELOAD_EVERY:-2}; mem=${MEM:-2048}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -25,7 +28,6 @@ work=$(mktemp -d /tmp/isogate-dpdk-bench.XXXXXX)
 # The EAL runtime folders of our file prefixes go in any case; the work folder unless KEEP=1.
 trap 'rm -rf /var/run/dpdk/dpbc$$ /var/run/dpdk/dpbg$$; [ "${KEEP:-0}" = 1 ] || rm -rf "$work"' EXIT
 gen="$build/bench/policy/isogate-policy-gen"
-gw="$build/gateway/isogate-gw"
 measure="/usr/bin/python3 $here/measure.py"
 hz=$(awk '/^cpu MHz/ {print $4 * 1e6; exit}' /proc/cpuinfo)
 export ISOGATE_DPDK_NEIGHBOURS="172.16.30.10=02:00:00:00:00:aa"
@@ -73,7 +75,7 @@ ceiling() {  # $1 workers -> JSON line
 }
 
 gateway() {  # $1 workers, $2 policy file, [$3 hup-every, $4 reload command] -> JSON line + stop line
-  local prefix="dpbg$$" pid out stop
+  local prefix="dpbg$$" pid out stop gw="${GW_BIN:-$build/gateway/isogate-gw}"
   cat >"$work/gw.yaml" <<YAML
 version: 1
 name: gw-bench
@@ -107,23 +109,33 @@ median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {if (NR % 2) print
 for n in $rules_list; do
   policy_for "$n" 1 "$work/policy-$n.yaml"
   for w in $lcores_list; do
-    cw=(); gw_=(); cc=(); gc=(); rw=(); rc=()
+    # Per build k: space-separated figures of its rounds (cw, cc: the ceiling of the same round).
+    cw=(); cc=(); declare -A gw_=() gc=() rw=() rc=()
     for r in $(seq "$rounds"); do
       c=$(ceiling "$w")
-      g=$(gateway "$w" "$work/policy-$n.yaml")
-      gj=${g%% \{*}; gs=${g#"$gj"}
       echo "rules=$n lcores=$w round=$r load=$(cut -d' ' -f1 /proc/loadavg)"
       echo "  testpmd : $c"
-      echo "  gateway : $gj"
-      echo "  gateway totals over the whole run:$gs"
-      cw+=("$(field "$c" tx_mpps)"); gw_+=("$(field "$gj" tx_mpps)")
-      cc+=("$(field "$c" tx_mpps_per_cpu_s)"); gc+=("$(field "$gj" tx_mpps_per_cpu_s)")
-      rw+=("$(awk -v a="${gw_[-1]}" -v b="${cw[-1]}" 'BEGIN {print (b > 0 ? a / b : 0)}')")
-      rc+=("$(awk -v a="${gc[-1]}" -v b="${cc[-1]}" 'BEGIN {print (b > 0 ? a / b : 0)}')")
+      cw+=("$(field "$c" tx_mpps)"); cc+=("$(field "$c" tx_mpps_per_cpu_s)")
+      for k in "${!builds[@]}"; do
+        g=$(GW_BIN="${builds[$k]}/gateway/isogate-gw" gateway "$w" "$work/policy-$n.yaml")
+        gj=${g%% \{*}; gs=${g#"$gj"}
+        label="gateway"; [ "${#builds[@]}" = 1 ] || label="gateway ${builds[$k]}"
+        echo "  $label : $gj"
+        echo "  $label totals over the whole run:$gs"
+        a=$(field "$gj" tx_mpps); b=$(field "$gj" tx_mpps_per_cpu_s)
+        gw_[$k]+=" $a"; gc[$k]+=" $b"
+        rw[$k]+=" $(awk -v a="$a" -v b="${cw[-1]}" 'BEGIN {print (b > 0 ? a / b : 0)}')"
+        rc[$k]+=" $(awk -v a="$b" -v b="${cc[-1]}" 'BEGIN {print (b > 0 ? a / b : 0)}')"
+      done
     done
-    awk -v n="$n" -v w="$w" -v cw="$(median "${cw[@]}")" -v gw="$(median "${gw_[@]}")" -v rw="$(median "${rw[@]}")" \
-      -v cc="$(median "${cc[@]}")" -v gc="$(median "${gc[@]}")" -v rc="$(median "${rc[@]}")" -v hz="$hz" \
-      'BEGIN {printf "MEDIAN rules=%s lcores=%s | wall: testpmd %.2f Mpps, gateway %.2f Mpps, ratio %.2f | per worker CPU-second: testpmd %.2f Mpps, gateway %.2f Mpps, ratio %.2f, gateway %.0f cycles/packet, testpmd %.0f cycles/packet\n", n, w, cw, gw, rw, cc, gc, rc, (gc > 0 ? hz / (gc * 1e6) : 0), (cc > 0 ? hz / (cc * 1e6) : 0)}'
+    for k in "${!builds[@]}"; do
+      label=""; [ "${#builds[@]}" = 1 ] || label=" build=${builds[$k]}"
+      # shellcheck disable=SC2086  # the per-build lists split into their figures
+      awk -v n="$n" -v w="$w" -v cw="$(median "${cw[@]}")" -v gw="$(median ${gw_[$k]})" -v rw="$(median ${rw[$k]})" \
+        -v cc="$(median "${cc[@]}")" -v gc="$(median ${gc[$k]})" -v rc="$(median ${rc[$k]})" -v hz="$hz" -v label="$label" \
+        'BEGIN {printf "MEDIAN rules=%s lcores=%s%s | wall: testpmd %.2f Mpps, gateway %.2f Mpps, ratio %.2f | per worker CPU-second: testpmd %.2f Mpps, gateway %.2f Mpps, ratio %.2f, gateway %.0f cycles/packet, testpmd %.0f cycles/packet\n", n, w, label, cw, gw, rw, cc, gc, rc, (gc > 0 ? hz / (gc * 1e6) : 0), (cc > 0 ? hz / (cc * 1e6) : 0)}'
+    done
+    unset gw_ gc rw rc
   done
   if [ "$reload" = 1 ]; then
     policy_for "$n" 2 "$work/policy-$n-b.yaml"
