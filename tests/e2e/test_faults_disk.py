@@ -29,6 +29,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -60,16 +61,25 @@ def json_drops(topo):
 
 
 def json_log(path):
-    """(records, lines that do not parse) of the JSON-lines log."""
+    """(records, lines that do not parse) of the JSON-lines log.
+
+    A last line without its newline may be one the daemon is writing (the kernel shows a write
+    that crosses a page boundary one page at a time): it is read again a second later, and
+    counts as a partial record only if it is still unfinished then."""
     recs, bad = [], []
-    with open(path, "rb") as f:
-        for line in f.read().split(b"\n"):
-            if not line:
-                continue
-            try:
-                recs.append(json.loads(line))
-            except ValueError:
-                bad.append(line[:80])
+    for wait in (1.0, None):
+        with open(path, "rb") as f:
+            data = f.read()
+        if data.endswith(b"\n") or not data or wait is None:
+            break
+        time.sleep(wait)
+    for line in data.split(b"\n"):
+        if not line:
+            continue
+        try:
+            recs.append(json.loads(line))
+        except ValueError:
+            bad.append(line[:80])
     return recs, bad
 
 
