@@ -112,6 +112,7 @@ class FlowTable {
   // The hash of a key given as its five 64-bit words (memory order): a caller that builds
   // the key in registers hashes it without storing and reloading it first.
   uint32_t hashWords(const uint64_t* w) const noexcept;  // inline, below
+  uint32_t hashOf(const FlowKey& key) const noexcept;    // the same from the key's bytes
   void prefetchBucket(uint32_t h) const noexcept { rte_prefetch0(&buckets_[h & mask_]); }
   int32_t lookup(const FlowKey& key) const noexcept;
   // Position of a new (or the existing) entry; -1 when the table is full.
@@ -151,7 +152,6 @@ class FlowTable {
   };
   static_assert(sizeof(Bucket) == 64);
 
-  uint32_t hashOf(const FlowKey& key) const noexcept;
   static uint16_t sigOf(uint32_t h) noexcept {
     const auto s = static_cast<uint16_t>(h >> 16);
     return s ? s : 1;

@@ -33,10 +33,7 @@ inline void finishForward(rte_mbuf* m, bool v6, uint16_t l2Len, const MacAddress
     const uint16_t newWord = rd16(ip + 8);
     uint32_t sum =
         static_cast<uint16_t>(~rd16(ip + 10)) + static_cast<uint16_t>(~oldWord) + uint32_t{newWord};
-    // Three 16-bit terms: two folds always suffice (no loop).
-    sum = (sum & 0xffff) + (sum >> 16);
-    sum = (sum & 0xffff) + (sum >> 16);
-    wr16(ip + 10, static_cast<uint16_t>(~sum));
+    wr16(ip + 10, static_cast<uint16_t>(~fold(sum)));
   }
   if (l2Len != 14) rte_pktmbuf_adj(m, static_cast<uint16_t>(l2Len - 14));  // egress is untagged
   uint8_t* eth = rte_pktmbuf_mtod(m, uint8_t*);

@@ -27,12 +27,6 @@ FlowKey keyOf(uint32_t n) {
   return k;
 }
 
-uint32_t hashOf(const FlowTable& t, const FlowKey& key) {
-  uint64_t w[5];
-  std::memcpy(w, &key, sizeof w);
-  return t.hashWords(w);
-}
-
 // Checks the table holds exactly `live` (key number -> position), by single and bulk lookups,
 // that absent keys are not found, and that iteration sees each live key once.
 void expectExactly(const FlowTable& t, const std::map<uint32_t, int32_t>& live, uint32_t universe) {
@@ -60,7 +54,7 @@ void expectExactly(const FlowTable& t, const std::map<uint32_t, int32_t>& live, 
     uint32_t hashes[kBurstSize];
     FlowTable::Probe probes[kBurstSize];
     for (uint32_t k = 0; k < count; ++k) {
-      hashes[k] = hashOf(t, keys[start + k]);
+      hashes[k] = t.hashOf(keys[start + k]);
       probes[k] = t.probe(hashes[k]);
     }
     int32_t probed[kBurstSize];
@@ -133,7 +127,7 @@ TEST(FlowTableTest, ChangesCountsEveryInsertAndEraseThatChangesTheTable) {
   c = t.changes();
   EXPECT_EQ(t.insert(keyOf(1)), p);  // already there
   EXPECT_EQ(t.lookup(keyOf(1)), p);
-  (void)t.probe(hashOf(t, keyOf(1)));
+  (void)t.probe(t.hashOf(keyOf(1)));
   t.erase(keyOf(2));  // absent
   EXPECT_EQ(t.changes(), c);
   t.erase(keyOf(1));
