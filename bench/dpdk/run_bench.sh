@@ -18,12 +18,28 @@
 # Environment: RULES="10000" FLOWS=100000 ROUNDS=2 LCORES="1" WARMUP=3 SECS=5 RELOAD=0
 #   RELOAD_EVERY=2 START_TIMEOUT=300 (s until forwarding starts: policy load) MEM=2048 (EAL -m, MiB;
 #   a reload holds two ACL sets) GW_MEM=$MEM (the gateway's -m alone: 100k rules need more) KEEP=0 (keep the work folder)
+#   FLOWS_MAX= (the gateway config's flows.max; unset: the default table of 262144 per worker)
+#   HUGE=0 (1: both programs in 2 MiB hugepages instead of --no-huge; reserve them first, e.g.
+#   echo 1100 > /proc/sys/vm/nr_hugepages, with hugetlbfs mounted on /dev/hugepages)
 set -eu
 builds=(); for b in "$@"; do builds+=("$(realpath "$b")"); done
 build=${builds[0]}  # its isogate-policy-gen writes the policies
 rules_list=${RULES:-10000}; flows=${FLOWS:-100000}; rounds=${ROUNDS:-2}; lcores_list=${LCORES:-1}
 warmup=${WARMUP:-3}; secs=${SECS:-5}; start_timeout=${START_TIMEOUT:-300}; reload=${RELOAD:-0}; reload_every=${RELOAD_EVERY:-2}; mem=${MEM:-2048}
 here=$(cd "$(dirname "$0")" && pwd)
+# Memory: anonymous 4 KiB pages (--no-huge, the reference ceiling's), or hugepages whose files
+# are unlinked at once (--huge-unlink), so that no run leaves any behind.
+if [ "${HUGE:-0}" = 1 ]; then
+  huge_free=$(awk '/^HugePages_Free/ {print $2}' /proc/meminfo)
+  need=$(( (${GW_MEM:-$mem} > mem ? ${GW_MEM:-$mem} : mem) / 2 ))
+  if [ "$huge_free" -lt "$need" ] || ! mountpoint -q /dev/hugepages; then
+    echo "HUGE=1 needs $need free 2 MiB hugepages ($huge_free free) and hugetlbfs on /dev/hugepages" >&2
+    exit 2
+  fi
+  mem_arg=--huge-unlink
+else
+  mem_arg=--no-huge
+fi
 work=$(mktemp -d /tmp/isogate-dpdk-bench.XXXXXX)
 # The EAL runtime folders of our file prefixes go in any case; the work folder unless KEEP=1.
 trap 'rm -rf /var/run/dpdk/dpbc$$ /var/run/dpdk/dpbg$$; [ "${KEEP:-0}" = 1 ] || rm -rf "$work"' EXIT
@@ -33,7 +49,7 @@ hz=$(awk '/^cpu MHz/ {print $4 * 1e6; exit}' /proc/cpuinfo)
 export ISOGATE_DPDK_NEIGHBOURS="172.16.30.10=02:00:00:00:00:aa"
 
 echo "# $(date -u '+%F %T UTC') $(uname -n), $(nproc) CPUs, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)"
-echo "# flows=$flows rules=[$rules_list] lcores=[$lcores_list] rounds=$rounds warmup=${warmup}s window=${secs}s"
+echo "# flows=$flows rules=[$rules_list] lcores=[$lcores_list] rounds=$rounds warmup=${warmup}s window=${secs}s memory=$mem_arg${FLOWS_MAX:+ flows.max=$FLOWS_MAX}"
 echo "# load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 /usr/bin/python3 "$here/make_flows.py" "$work/flows.pcap" "$flows" 2
 
@@ -63,7 +79,7 @@ YAML
 ceiling() {  # $1 workers -> JSON line
   local prefix="dpbc$$" pid out
   # shellcheck disable=SC2046
-  dpdk-testpmd $(lcores_arg "$1") --no-huge -m "$mem" --no-pci --no-shconf --file-prefix "$prefix" \
+  dpdk-testpmd $(lcores_arg "$1") $mem_arg -m "$mem" --no-pci --no-shconf --file-prefix "$prefix" \
     --vdev="$(rx_vdev "$1")" --vdev=net_null0,no-rx=1 --log-level=3 -- \
     --total-num-mbufs=$((flows + 32768)) --rxq="$1" --txq="$1" --nb-cores="$1" --forward-mode=io --stats-period=5 \
     >"$work/testpmd.log" 2>&1 &
@@ -84,8 +100,9 @@ backend: dpdk
 interfaces:
   - {name: inet0, zone: internet, address: [198.51.100.1/24], device: "$(rx_vdev "$1")"}
   - {name: portal0, zone: portal, address: [172.16.30.1/24], device: "net_null0,no-rx=1"}
+${FLOWS_MAX:+flows: {max: $FLOWS_MAX\}}
 dpdk:
-  eal: [--no-huge, -m, "${GW_MEM:-$mem}", --no-pci, --no-shconf, $(lcores_yaml "$1"), --file-prefix, $prefix, --log-level, "3"]
+  eal: [$mem_arg, -m, "${GW_MEM:-$mem}", --no-pci, --no-shconf, $(lcores_yaml "$1"), --file-prefix, $prefix, --log-level, "3"]
 YAML
   rm -f "$work/events.log"
   "$gw" --config "$work/gw.yaml" --events-file "$work/events.log" >"$work/gw.out" 2>"$work/gw.log" &
