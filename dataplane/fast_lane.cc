@@ -94,10 +94,8 @@ FastLane::FastLane(WorkerContext& ctx, const ForwardStage& forward, AccountStage
   p.reply = p.srcIsLo != e.initiatorIsLo;
   p.srcZone = p.reply ? e.toZone : e.fromZone;
   p.dstZone = p.reply ? e.fromZone : e.toZone;
-  if (impossibleSource<false>(p.src) || !routableUnicast<false>(p.dst) ||
-      !routableUnicast<false>(p.src)) {
-    return false;
-  }
+  // The pipeline's impossibleSource() is within !routableUnicast(): one check covers both.
+  if (!routableUnicast<false>(p.dst) || !routableUnicast<false>(p.src)) return false;
   if (p.srcZone == kNoZone || p.srcZone != t.portZone(b.inPort) || p.dstZone == kNoZone ||
       t.pair(p.srcZone, p.dstZone) == policy::PairKind::Physical) {
     return false;

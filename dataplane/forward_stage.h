@@ -27,19 +27,20 @@ inline void finishForward(rte_mbuf* m, bool v6, uint16_t l2Len, const MacAddress
   if (v6) {
     --ip[7];
   } else {
-    // RFC 1624: HC' = ~(~HC + ~m + m') for the word holding TTL and protocol.
-    const uint16_t oldWord = rd16(ip + 8);
+    // RFC 1624: HC' = ~(~HC + ~m + m') for the word m holding TTL and protocol. The TTL is
+    // above 1, so m' = m - 0x0100 without a borrow, and ~m + m' is always 0xfeff.
     --ip[8];
-    const uint16_t newWord = rd16(ip + 8);
-    uint32_t sum =
-        static_cast<uint16_t>(~rd16(ip + 10)) + static_cast<uint16_t>(~oldWord) + uint32_t{newWord};
-    wr16(ip + 10, static_cast<uint16_t>(~fold(sum)));
+    wr16(ip + 10, static_cast<uint16_t>(~fold(static_cast<uint16_t>(~rd16(ip + 10)) + 0xfeffu)));
   }
-  if (l2Len != 14) rte_pktmbuf_adj(m, static_cast<uint16_t>(l2Len - 14));  // egress is untagged
+  // Egress is untagged. An untagged frame's type is already the IP one; a tagged one loses its
+  // tags and gets the type after the addresses.
+  if (l2Len != 14) {
+    rte_pktmbuf_adj(m, static_cast<uint16_t>(l2Len - 14));
+    wr16(rte_pktmbuf_mtod(m, uint8_t*) + 12, v6 ? kEtherIpv6 : kEtherIpv4);
+  }
   uint8_t* eth = rte_pktmbuf_mtod(m, uint8_t*);
   std::memcpy(eth, to.data(), 6);
   std::memcpy(eth + 6, from.data(), 6);
-  wr16(eth + 12, v6 ? kEtherIpv6 : kEtherIpv4);
 }
 
 // The last next hop resolved in a burst (packets of a burst mostly share few destinations):

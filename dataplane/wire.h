@@ -24,8 +24,8 @@ inline U128 rd128(const uint8_t* p) {
   return U128{__builtin_bswap64(hi)} << 64 | __builtin_bswap64(lo);
 }
 inline void wr16(uint8_t* p, uint16_t v) {
-  p[0] = static_cast<uint8_t>(v >> 8);
-  p[1] = static_cast<uint8_t>(v);
+  const uint16_t be = __builtin_bswap16(v);
+  std::memcpy(p, &be, 2);
 }
 inline void wr32(uint8_t* p, uint32_t v) {
   const uint32_t be = __builtin_bswap32(v);
