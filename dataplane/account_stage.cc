@@ -69,6 +69,7 @@ void AccountStage::begin(const Burst& b) noexcept {
   nrec_ = 0;
   forwarded_ = tx_ = 0;
   runPackets_ = runBytes_ = 0;
+  runVerdict_ = kNoRun;
 }
 
 void AccountStage::recordAllowed(const Burst& b, int i) noexcept {
@@ -84,12 +85,14 @@ void AccountStage::countDrop(const Burst& b, int i) noexcept {
 
 void AccountStage::flushRun() noexcept {
   if (runPackets_ == 0) return;
-  PairCounters& pc = tables_->pairCounter(ctx_.index, runFrom_, runTo_);
-  PacketBytes& pb = runForwarded_ ? pc.forwarded : pc.dropped;
+  const auto from = static_cast<uint16_t>(runKey_), to = static_cast<uint16_t>(runKey_ >> 16);
+  const auto rule = static_cast<uint32_t>(runKey_ >> 32);
+  PairCounters& pc = tables_->pairCounter(ctx_.index, from, to);
+  PacketBytes& pb = runVerdict_ == 1 ? pc.forwarded : pc.dropped;
   bump(pb.packets, runPackets_);
   bump(pb.bytes, runBytes_);
-  if (runRule_ < tables_->ruleCount()) {
-    PacketBytes& rb = tables_->ruleCounter(ctx_.index, runRule_);
+  if (rule < tables_->ruleCount()) {
+    PacketBytes& rb = tables_->ruleCounter(ctx_.index, rule);
     bump(rb.packets, runPackets_);
     bump(rb.bytes, runBytes_);
   }

@@ -34,14 +34,13 @@ class AccountStage {
 
  private:
   // Adds a packet to the run of its zone-pair and rule counters.
+  // (Two compares per packet: zones and rule in one word, and the verdict.)
   void countRun(uint16_t from, uint16_t to, bool forwarded, uint32_t rule, uint32_t len) noexcept {
-    if (runPackets_ == 0 || runFrom_ != from || runTo_ != to || runForwarded_ != forwarded ||
-        runRule_ != rule) {
+    const uint64_t key = uint64_t{rule} << 32 | uint32_t{to} << 16 | from;
+    if (key != runKey_ || uint8_t{forwarded} != runVerdict_) {
       flushRun();
-      runFrom_ = from;
-      runTo_ = to;
-      runForwarded_ = forwarded;
-      runRule_ = rule;
+      runKey_ = key;
+      runVerdict_ = forwarded;
     }
     ++runPackets_;
     runBytes_ += len;
@@ -65,11 +64,13 @@ class AccountStage {
   ViolationRecord records_[kBurstSize];  // at most one per packet
   uint32_t nrec_ = 0;
   uint64_t forwarded_ = 0, tx_ = 0;
-  // A run of consecutive packets that count to the same zone-pair and rule counters.
+  // A run of consecutive packets that count to the same zone-pair and rule counters: the rule
+  // (high half of the key), the zones to and from (low half), and whether they were forwarded
+  // (1) or dropped (0); kNoRun before the burst's first packet.
+  static constexpr uint8_t kNoRun = 2;
   uint64_t runPackets_ = 0, runBytes_ = 0;
-  uint32_t runRule_ = 0;
-  uint16_t runFrom_ = 0, runTo_ = 0;
-  bool runForwarded_ = false;
+  uint64_t runKey_ = 0;
+  uint8_t runVerdict_ = kNoRun;
 };
 
 inline void AccountStage::one(Burst& b, int i, TxBuffer& tx) noexcept {
