@@ -213,16 +213,21 @@ bool FlowTable::next(uint32_t* cursor, const FlowKey** key, int32_t* pos) const 
 }
 
 uint32_t FlowTable::expire(uint64_t now, uint32_t budget) noexcept {
-  uint32_t removed = 0;
-  for (uint32_t seen = 0; seen < budget; ++seen) {
-    const FlowKey* key;
-    int32_t pos;
-    if (!next(&cursor_, &key, &pos)) {
+  // At most `budget` live entries and kSweepSlotsPerEntry times as many slots per call: in a
+  // sparse table (a quiet gateway's) a call used to read up to the whole used_ array to find
+  // its entries: 256 KiB every 10 ms for an empty default table, 3 % of the worker (perf).
+  uint32_t removed = 0, seen = 0;
+  for (uint64_t slots = uint64_t{budget} * kSweepSlotsPerEntry; seen < budget && slots > 0;
+       --slots) {
+    if (cursor_ >= capacity_) {
       cursor_ = 0;
       break;
     }
-    if (slots_[pos].entry.expires <= now) {
-      const FlowKey copy = *key;
+    const uint32_t s = cursor_++;
+    if (!used_[s]) continue;
+    ++seen;
+    if (slots_[s].entry.expires <= now) {
+      const FlowKey copy = slots_[s].key;
       erase(copy);
       ++removed;
     }

@@ -124,7 +124,9 @@ class FlowTable {
   uint32_t size() const noexcept { return count_.load(std::memory_order_relaxed); }
   uint32_t capacity() const noexcept { return capacity_; }
 
-  // Removes up to `budget` expired entries, resuming where the last call ended. Returns removed.
+  // Looks at up to `budget` live entries (and at most kSweepSlotsPerEntry * budget slots),
+  // resuming where the last call ended, and removes the expired ones. Returns removed.
+  static constexpr uint32_t kSweepSlotsPerEntry = 16;
   uint32_t expire(uint64_t now, uint32_t budget) noexcept;
   // Calls f(key, entry) for each live entry (control-plane use from the owning lcore).
   template <class F>

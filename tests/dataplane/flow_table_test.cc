@@ -161,6 +161,41 @@ TEST(FlowTableTest, ExpirySweepRemovesExactlyTheExpired) {
   expectExactly(t, live, 1000);
 }
 
+// A sparse table: one call reads a bounded stretch of slots, not the whole table to find its
+// entries, and the sweep still reaches the last slot and wraps around.
+TEST(FlowTableTest, ExpirySweepOfASparseTableReadsABoundedStretchPerCall) {
+  ASSERT_NE(test::EalEnvironment::pool(), nullptr);
+  FlowTable t;
+  std::string error;
+  constexpr uint32_t kCapacity = 20000;
+  ASSERT_TRUE(t.init("ft-test-sparse", kCapacity, SOCKET_ID_ANY, &error)) << error;
+  // Slots are handed out in ascending order: fill them all, keep the last one only.
+  for (uint32_t n = 0; n < kCapacity; ++n) ASSERT_EQ(t.insert(keyOf(n)), static_cast<int32_t>(n));
+  for (uint32_t n = 0; n + 1 < kCapacity; ++n) t.erase(keyOf(n));
+  ASSERT_EQ(t.size(), 1u);
+  t.entry(static_cast<int32_t>(kCapacity - 1)).expires = 100;
+  constexpr uint32_t kBudget = 4;
+  const uint32_t stretch = kBudget * FlowTable::kSweepSlotsPerEntry;
+  const uint32_t callsToReachIt = (kCapacity - 1) / stretch + 1;
+  uint32_t calls = 0;
+  while (calls + 1 < callsToReachIt) {
+    ASSERT_EQ(t.expire(500, kBudget), 0u) << "call " << calls;
+    ++calls;
+  }
+  EXPECT_EQ(t.expire(500, kBudget), 1u);
+  EXPECT_EQ(t.size(), 0u);
+  EXPECT_EQ(t.lookup(keyOf(kCapacity - 1)), -1);
+  // Wrapped around: a new entry in slot 0 (the free stack's top is the last slot freed) is
+  // found again from the start.
+  const int32_t p = t.insert(keyOf(1));
+  ASSERT_GE(p, 0);
+  t.entry(p).expires = 100;
+  uint32_t removed = 0;
+  for (uint32_t c = 0; c < callsToReachIt + 1 && removed == 0; ++c)
+    removed += t.expire(500, kBudget);
+  EXPECT_EQ(removed, 1u);
+}
+
 // The key's bytes: each end's address in network byte order (IPv4: 4 bytes, then 12 zero
 // bytes), the lower (address, port) end first, then the two ports (host order), protocol,
 // family and two zero bytes. The flow export reads the addresses as such bytes
