@@ -1,0 +1,16 @@
+// Without hugepages (`--no-huge`), the EAL maps its heap (`-m`) from a memfd whose pages
+// the kernel supplies on first touch: a worker's first write to a fresh mbuf or to a flow
+// table slot would then be a page fault on the data path, and a box short of memory would
+// find out under load. prefaultDpdkHeap() touches every free byte of the heap once, in
+// ascending order, before any port starts, as hugepages are reserved before they are used.
+#pragma once
+
+#include <cstddef>
+
+namespace isogate::gateway {
+
+// After rte_eal_init(). Does nothing when the EAL runs in hugepages (already reserved).
+// Returns the bytes touched.
+size_t prefaultDpdkHeap();
+
+}  // namespace isogate::gateway
