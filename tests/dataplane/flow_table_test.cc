@@ -185,8 +185,8 @@ TEST(FlowTableTest, ExpirySweepOfASparseTableReadsABoundedStretchPerCall) {
   EXPECT_EQ(t.expire(500, kBudget), 1u);
   EXPECT_EQ(t.size(), 0u);
   EXPECT_EQ(t.lookup(keyOf(kCapacity - 1)), -1);
-  // Wrapped around: a new entry in slot 0 (the free stack's top is the last slot freed) is
-  // found again from the start.
+  // The sweep wraps around: a new entry (in the slot freed last, the table's last again) is
+  // reached once more within a full round of calls.
   const int32_t p = t.insert(keyOf(1));
   ASSERT_GE(p, 0);
   t.entry(p).expires = 100;
