@@ -4,7 +4,6 @@
 
 #include <cstring>
 
-#include "dataplane/address_scope.h"
 #include "dataplane/flow_stage.h"
 #include "dataplane/policy_tables.h"
 #include "dataplane/wire.h"
@@ -94,8 +93,9 @@ FastLane::FastLane(WorkerContext& ctx, const ForwardStage& forward, AccountStage
   p.reply = p.srcIsLo != e.initiatorIsLo;
   p.srcZone = p.reply ? e.toZone : e.fromZone;
   p.dstZone = p.reply ? e.fromZone : e.toZone;
-  // The pipeline's impossibleSource() is within !routableUnicast(): one check covers both.
-  if (!routableUnicast<false>(p.dst) || !routableUnicast<false>(p.src)) return false;
+  // No address-scope check (the zone stage's impossibleSource() and routableUnicast()): a
+  // flow is inserted only for a packet that passed both, and its key holds these very
+  // addresses, so every packet that matches it passes them too.
   if (p.srcZone == kNoZone || p.srcZone != t.portZone(b.inPort) || p.dstZone == kNoZone ||
       t.pair(p.srcZone, p.dstZone) == policy::PairKind::Physical) {
     return false;

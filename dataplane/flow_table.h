@@ -155,8 +155,10 @@ class FlowTable {
   static_assert(sizeof(Bucket) == 64);
 
   static uint16_t sigOf(uint32_t h) noexcept {
-    const auto s = static_cast<uint16_t>(h >> 16);
-    return s ? s : 1;
+    // Zero (a free way) becomes 1 by an or of the compare, in scalar registers: GCC made
+    // `s ? s : 1` a vector max that went through the stack.
+    const uint32_t s = h >> 16;
+    return static_cast<uint16_t>(s | (s == 0));
   }
   // Bit pair w set: way w's signature is sig.
   static uint32_t sigMatches(const Bucket& b, uint16_t sig) noexcept {

@@ -23,7 +23,10 @@ class PolicyTables;
 inline void finishForward(rte_mbuf* m, bool v6, uint16_t l2Len, const MacAddress& to,
                           const MacAddress& from) noexcept {
   using namespace wire;
-  uint8_t* ip = rte_pktmbuf_mtod(m, uint8_t*) + l2Len;
+  // The frame's start taken once: the byte stores below may alias the mbuf's fields, so the
+  // compiler would load them again for each later rte_pktmbuf_mtod().
+  uint8_t* eth = rte_pktmbuf_mtod(m, uint8_t*);
+  uint8_t* ip = eth + l2Len;
   if (v6) {
     --ip[7];
   } else {
@@ -36,9 +39,9 @@ inline void finishForward(rte_mbuf* m, bool v6, uint16_t l2Len, const MacAddress
   // tags and gets the type after the addresses.
   if (l2Len != 14) {
     rte_pktmbuf_adj(m, static_cast<uint16_t>(l2Len - 14));
-    wr16(rte_pktmbuf_mtod(m, uint8_t*) + 12, v6 ? kEtherIpv6 : kEtherIpv4);
+    eth = ip - 14;
+    wr16(eth + 12, v6 ? kEtherIpv6 : kEtherIpv4);
   }
-  uint8_t* eth = rte_pktmbuf_mtod(m, uint8_t*);
   std::memcpy(eth, to.data(), 6);
   std::memcpy(eth + 6, from.data(), 6);
 }

@@ -66,9 +66,12 @@ inline uint16_t checksum(const uint8_t* p, uint32_t len, uint32_t acc = 0) {
 }
 
 // Whether an IPv4 header's checksum verifies: its ones' complement sum is 0xffff. Summed as
-// native-order 32-bit words (a header is 4-byte words) and folded: the ones' complement sum
-// does not depend on byte order and 0xffff is the same either way round (RFC 1071). About five
-// adds instead of ten byte-pair loads.
+// native-order 32-bit words (a header is 4-byte words). A ones' complement sum folds a positive
+// sum S to the value in [1, 0xffff] that is congruent to S mod 0xffff, so it is 0xffff exactly
+// when S is a nonzero multiple of 0xffff: one remainder (a multiply and shifts) instead of
+// four folds. Neither the 32-bit words (a * 0x10000 + b is congruent to a + b) nor the byte
+// order (swapping a word's bytes multiplies it by 0x100, which has an inverse mod 0xffff)
+// changes whether S is a multiple (RFC 1071).
 inline bool ipv4ChecksumOk(const uint8_t* p, uint32_t ihl) {
   uint64_t acc = 0;
   for (uint32_t i = 0; i < ihl; i += 4) {
@@ -76,12 +79,7 @@ inline bool ipv4ChecksumOk(const uint8_t* p, uint32_t ihl) {
     std::memcpy(&w, p + i, 4);
     acc += w;
   }
-  acc = (acc & 0xffffffffu) + (acc >> 32);
-  acc = (acc & 0xffffffffu) + (acc >> 32);
-  uint32_t x = static_cast<uint32_t>(acc);
-  x = (x & 0xffffu) + (x >> 16);
-  x = (x & 0xffffu) + (x >> 16);
-  return x == 0xffffu;
+  return acc != 0 && acc % 0xffffu == 0;
 }
 
 inline constexpr uint16_t kEtherIpv4 = 0x0800;
