@@ -290,8 +290,9 @@ int main(int argc, char** argv) {
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     // New flows: every SYN is a first packet (classifier + insert) into an empty table.
     const Result fresh = run(*dp, pool, syns, std::min(seconds, newFlowSeconds), true, nullptr);
-    // With many rules 0.05 s does not reach every flow: send each SYN once more (untimed), or
-    // the flows never opened would send their ACKs through the pipeline, dropped.
+    // The timed pass may not reach every flow (many rules, or none with --new-flow-seconds 0):
+    // send each SYN once more (untimed), or the flows never opened would send their ACKs
+    // through the pipeline, dropped.
     run(*dp, pool, syns, 1e9, true, nullptr, syns.size());
     uint64_t forwarded = 0;
     const Result est = run(*dp, pool, shuffledAcks, seconds, true, &forwarded);
