@@ -170,7 +170,8 @@ class FlowTable {
     return ref < nBuckets_ ? buckets_[ref] : ext_[ref - nBuckets_];
   }
   int32_t find(const FlowKey& key, uint32_t h) const noexcept;  // the whole chain
-  bool next(uint32_t* cursor, const FlowKey** key, int32_t* pos) const noexcept;
+  // The first live slot in [*cursor, end) (end <= capacity_); *cursor moves past it, or to end.
+  bool next(uint32_t* cursor, uint32_t end, const FlowKey** key, int32_t* pos) const noexcept;
   void release() noexcept;
 
   Bucket* buckets_ = nullptr;  // home buckets, nBuckets_ (a power of two)
@@ -219,7 +220,7 @@ void FlowTable::forEach(F&& f) const {
   uint32_t cursor = 0;
   const FlowKey* key;
   int32_t pos;
-  while (next(&cursor, &key, &pos)) f(*key, slots_[pos].entry);
+  while (next(&cursor, capacity_, &key, &pos)) f(*key, slots_[pos].entry);
 }
 
 template <class F>
@@ -227,7 +228,7 @@ void FlowTable::forEachUntil(F&& f) const {
   uint32_t cursor = 0;
   const FlowKey* key;
   int32_t pos;
-  while (next(&cursor, &key, &pos))
+  while (next(&cursor, capacity_, &key, &pos))
     if (!f(*key, slots_[pos].entry)) return;
 }
 
