@@ -31,9 +31,17 @@ inline void finishForward(rte_mbuf* m, bool v6, uint16_t l2Len, const MacAddress
     --ip[7];
   } else {
     // RFC 1624: HC' = ~(~HC + ~m + m') for the word m holding TTL and protocol. The TTL is
-    // above 1, so m' = m - 0x0100 without a borrow, and ~m + m' is always 0xfeff.
+    // above 1, so m' = m - 0x0100 without a borrow, and ~m + m' is always 0xfeff. Summed in
+    // the header's own byte order (a ones' complement sum commutes with swapping the bytes
+    // of every word, RFC 1071), where it is 0xfffe; ~HC + 0xfffe is at most 0x1fffd, so one
+    // fold leaves at most 0xfffe and a second would change nothing.
     --ip[8];
-    wr16(ip + 10, static_cast<uint16_t>(~fold(static_cast<uint16_t>(~rd16(ip + 10)) + 0xfeffu)));
+    uint16_t hc;
+    std::memcpy(&hc, ip + 10, 2);
+    uint32_t sum = static_cast<uint16_t>(~hc) + 0xfffeu;
+    sum = (sum & 0xffff) + (sum >> 16);
+    hc = static_cast<uint16_t>(~sum);
+    std::memcpy(ip + 10, &hc, 2);
   }
   // Egress is untagged. An untagged frame's type is already the IP one; a tagged one loses its
   // tags and gets the type after the addresses.
