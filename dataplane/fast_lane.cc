@@ -13,13 +13,12 @@ namespace isogate::dataplane {
 using namespace wire;
 
 FastLane::FastLane(WorkerContext& ctx, const ForwardStage& forward, AccountStage& account) noexcept
-    : ctx_(ctx), forward_(forward), account_(account) {
-  for (int i = 0; i < kLaneDepth; ++i) keyPtr_[i] = &keys_[i];
-}
+    : ctx_(ctx), forward_(forward), account_(account) {}
 
 // The pipeline's parse restricted to what the lane takes: untagged Ethernet, IPv4 without
-// options and not a fragment, a verified header checksum, and a UDP or TCP header that the
-// parser would accept; TCP without SYN, FIN or RST. Anything else: false.
+// options and not a fragment, a verified header checksum, a TTL above 1 (the pipeline answers
+// the others with Time Exceeded), and a UDP or TCP header that the parser would accept; TCP
+// without SYN, FIN or RST. Anything else: false.
 [[gnu::always_inline]] inline bool FastLane::parse(const rte_mbuf* m, Packet& p) const noexcept {
   const uint32_t len = m->data_len;
   if (m->nb_segs != 1 || len < 14 + 20) return false;
@@ -32,6 +31,7 @@ FastLane::FastLane(WorkerContext& ctx, const ForwardStage& forward, AccountStage
   if (ck == RTE_MBUF_F_RX_IP_CKSUM_BAD) return false;
   if (ck != RTE_MBUF_F_RX_IP_CKSUM_GOOD && !ipv4ChecksumOk(ip, 20)) return false;
   if (rd16(ip + 6) & 0xbfff) return false;  // the reserved flag, more fragments or an offset
+  if (ip[8] <= 1) return false;             // TTL
   const uint8_t* l4 = ip + 20;
   const uint32_t avail = total - 20;
   p.proto = ip[9];
@@ -59,11 +59,13 @@ FastLane::FastLane(WorkerContext& ctx, const ForwardStage& forward, AccountStage
 }
 
 // makeFlowKey's bytes for an IPv4 5-tuple, built as the key's five 64-bit words in registers,
-// hashed from there and stored word by word. Two store-to-load forwarding stalls avoided
-// (docs/PERFORMANCE.md): a key written field by field and read back wide at once, and the
-// words spilled to the stack and copied out with loads wider than the stores.
+// hashed from there and kept as the three that can be nonzero. Two store-to-load forwarding
+// stalls avoided (docs/PERFORMANCE.md): a key written field by field and read back wide at
+// once, and the words spilled to the stack and copied out with loads wider than the stores.
 [[gnu::always_inline]] inline void FastLane::key(Packet& p, int i) noexcept {
-  const bool lo = p.src < p.dst || (p.src == p.dst && p.sport <= p.dport);
+  // makeFlowKey's `src < dst || (src == dst && sport <= dport)` is (src, sport) <= (dst, dport)
+  // in lexicographic order: one compare of 48-bit numbers.
+  const bool lo = (uint64_t{p.src} << 16 | p.sport) <= (uint64_t{p.dst} << 16 | p.dport);
   p.srcIsLo = lo;
   const uint16_t portLo = lo ? p.sport : p.dport, portHi = lo ? p.dport : p.sport;
   const uint64_t w0 = __builtin_bswap32(lo ? p.src : p.dst);
@@ -73,94 +75,93 @@ FastLane::FastLane(WorkerContext& ctx, const ForwardStage& forward, AccountStage
   const uint64_t w[5] = {w0, 0, w2, 0, w4};
   hash_[i] = ctx_.flows.hashWords(w);
   ctx_.flows.prefetchBucket(hash_[i]);
-  auto* out = reinterpret_cast<unsigned char*>(&keys_[i]);
-  const uint64_t zero = 0;
-  std::memcpy(out, &w0, 8);
-  std::memcpy(out + 8, &zero, 8);
-  std::memcpy(out + 16, &w2, 8);
-  std::memcpy(out + 24, &zero, 8);
-  std::memcpy(out + 32, &w4, 8);
+  keys_[i] = {w0, w2, w4};
 }
 
 // Everything the pipeline would check for this packet of a known flow, with the zones taken
-// from the flow (FlowStage::knownZones); true when it would forward it at once.
-[[gnu::always_inline]] inline bool FastLane::check(const Burst& b, int j, int i) noexcept {
-  if (pos_[j] < 0) return false;
-  Packet& p = pkt_[i];
-  const FlowEntry& e = ctx_.flows.entry(pos_[j]);
+// from the flow (FlowStage::knownZones). When it would forward the packet at once, what it
+// does to it: the flow advanced, TTL, checksum and Ethernet header rewritten, counted and
+// queued; true. Otherwise false, and nothing changed.
+[[gnu::always_inline]] inline bool FastLane::forwardOne(Burst& b, const BurstFacts& f, int j, int i,
+                                                        TxBuffer& tx) noexcept {
+  // The flow, when the probe's slot holds its key. Any other case (no flow, or the key in
+  // another way or further down the bucket's chain, which is rare) is the pipeline's.
+  const int32_t pos = ctx_.flows.matchIpv4(slot_[i], keys_[i]);
+  if (pos < 0) return false;
+  const Packet& p = pkt_[i];
+  FlowEntry& e = ctx_.flows.entry(pos);
   const PolicyTables& t = *b.tables;
-  if (e.expires <= b.now || e.generation != t.generation()) return false;
-  p.reply = p.srcIsLo != e.initiatorIsLo;
-  p.srcZone = p.reply ? e.toZone : e.fromZone;
-  p.dstZone = p.reply ? e.fromZone : e.toZone;
+  if (e.expires <= f.now || e.generation != f.generation) return false;
+  const bool reply = p.srcIsLo != e.initiatorIsLo;
+  const uint16_t srcZone = reply ? e.toZone : e.fromZone;
+  const uint16_t dstZone = reply ? e.fromZone : e.toZone;
   // No address-scope check (the zone stage's impossibleSource() and routableUnicast()): a
   // flow is inserted only for a packet that passed both, and its key holds these very
   // addresses, so every packet that matches it passes them too.
-  if (p.srcZone == kNoZone || p.srcZone != t.portZone(b.inPort) || p.dstZone == kNoZone ||
-      t.pair(p.srcZone, p.dstZone) == policy::PairKind::Physical) {
+  if (srcZone == kNoZone || srcZone != f.inZone || dstZone == kNoZone ||
+      t.pair(srcZone, dstZone) == policy::PairKind::Physical) {
     return false;
   }
-  if (rte_pktmbuf_mtod(b.pkts[j], const uint8_t*)[14 + 8] <= 1) return false;  // TTL
-  if (!last_.matches(false, p.dst, p.dstZone)) {
+  if (!last_.matches(false, p.dst, dstZone)) {
     NextHop nh;
     MacAddress mac;
     if (ctx_.topo.ownAnywhere<false>(p.dst) ||
-        !forward_.resolvedIpv4(p.dst, p.dstZone, t, b.now, &nh, &mac)) {
+        !forward_.resolvedIpv4(p.dst, dstZone, t, f.now, &nh, &mac)) {
       return false;
     }
-    last_.set(false, p.dst, p.dstZone, nh.port, mac);
+    last_.set(false, p.dst, dstZone, nh.port, mac, ctx_.topo.mac(nh.port));
   }
-  p.outPort = last_.port;
-  p.nextMac = last_.mac;
-  return true;
-}
-
-// What the pipeline does to a packet of a known flow it forwards: the flow advanced, TTL,
-// checksum and Ethernet header rewritten, counted and queued.
-[[gnu::always_inline]] inline void FastLane::commit(Burst& b, int j, int i, TxBuffer& tx) noexcept {
-  const Packet& p = pkt_[i];
-  FlowEntry& e = ctx_.flows.entry(pos_[j]);
-  advanceFlow(e, p.proto, false, p.reply, p.tcpFlags, ctx_.timeouts, b.now);
+  // The flags without SYN, FIN and RST (parse() refused those): the same value, but the
+  // compiler then leaves out their branches.
+  const uint8_t flags = p.tcpFlags & static_cast<uint8_t>(~(kTcpSyn | kTcpFin | kTcpRst));
+  advanceFlow(e, p.proto, false, reply, flags, ctx_.timeouts, f.now);
   rte_mbuf* m = b.pkts[j];
-  finishForward(m, false, 14, p.nextMac, ctx_.topo.mac(p.outPort));
-  account_.forwardedOne(m, p.srcZone, p.dstZone, e.rule, p.outPort, tx);
+  last_.finish(m, false, 14);
+  account_.forwardedOne(m, srcZone, dstZone, e.rule, last_.port, tx);
+  return true;
 }
 
 void FastLane::prepare(rte_mbuf* const* pkts, uint16_t n) noexcept {
   for (int i = 0; i < n && i < 4; ++i) rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
+  uint32_t refused = 0;
   for (int i = 0; i < n; ++i) {
     if (i + 4 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 4], void*));
-    eligible_[i] = parse(pkts[i], pkt_[i]);
-    if (eligible_[i]) key(pkt_[i], i);
+    if (parse(pkts[i], pkt_[i])) [[likely]] {
+      key(pkt_[i], i);
+    } else {
+      refused |= 1u << (i / kBurstSize);
+    }
   }
-  // By now the first buckets have arrived: probe them (which fetches the slots they name).
-  for (int i = 0; i < n; ++i) {
-    if (eligible_[i]) probe_[i] = ctx_.flows.probe(hash_[i]);
+  refused_ = refused;
+  // By now the first buckets have arrived: probe them (which fetches the slots they name),
+  // but not for a burst that run() will refuse anyway.
+  for (int c = 0; c * kBurstSize < n; ++c) {
+    if (refused & 1u << c) continue;
+    const int end = (c + 1) * kBurstSize < n ? (c + 1) * kBurstSize : n;
+    for (int i = c * kBurstSize; i < end; ++i) slot_[i] = ctx_.flows.probeSlot(hash_[i]);
   }
   probedAt_ = ctx_.flows.changes();
 }
 
-bool FastLane::run(Burst& b, uint16_t first, TxBuffer& tx) noexcept {
+uint16_t FastLane::run(Burst& b, uint16_t first, TxBuffer& tx) noexcept {
   const int n = b.count;
-  for (int j = 0; j < n; ++j) {
-    if (!eligible_[first + j]) return false;
-  }
+  if (refused_ & 1u << (first / kBurstSize)) return 0;
   // An earlier burst through the pipeline (or expiry) added or removed flows since prepare():
   // its probes may name freed slots, so probe again.
   if (ctx_.flows.changes() != probedAt_) {
-    for (int j = 0; j < n; ++j) probe_[first + j] = ctx_.flows.probe(hash_[first + j]);
+    for (int j = 0; j < n; ++j) slot_[first + j] = ctx_.flows.probeSlot(hash_[first + j]);
   }
-  ctx_.flows.lookupProbed(keyPtr_ + first, hash_ + first, probe_ + first, static_cast<uint32_t>(n),
-                          pos_);
   last_.clear();
-  for (int j = 0; j < n; ++j) {
-    if (!check(b, j, first + j)) return false;
-  }
   account_.begin(b);
-  for (int j = 0; j < n; ++j) commit(b, j, first + j, tx);
+  // Read once: the stores to frames and flows in between may alias them for the compiler.
+  const BurstFacts facts{b.now, b.tables->generation(), b.tables->portZone(b.inPort)};
+  int j = 0;
+  while (j < n && forwardOne(b, facts, j, first + j, tx)) ++j;
+  account_.forwarded(static_cast<uint32_t>(j));
   account_.end();
-  ++bursts_;
-  return true;
+  packets_ += static_cast<uint64_t>(j);
+  if (j == n) ++bursts_;
+  return static_cast<uint16_t>(j);
 }
 
 }  // namespace isogate::dataplane

@@ -65,6 +65,24 @@ inline void makeFlowKey(bool v6, uint8_t proto, U128 src, U128 dst, uint16_t spo
   key->pad[0] = key->pad[1] = 0;
 }
 
+// An IPv4 key as its three 64-bit words (memory order 0, 2 and 4: the lower address, the
+// higher address, then ports, protocol and family) that can be nonzero: makeFlowKey zeroes
+// words 1 and 3 of every IPv4 key (an address takes 4 of its 16 bytes).
+struct Ipv4KeyWords {
+  uint64_t lo, hi, rest;
+};
+
+// Whether a stored key is this IPv4 key: three words compared, since equal last words mean
+// the same family, and an IPv4 key's words 1 and 3 are zero.
+inline bool sameIpv4Key(const FlowKey& a, const Ipv4KeyWords& k) noexcept {
+  const auto* p = reinterpret_cast<const unsigned char*>(&a);
+  uint64_t w0, w2, w4;  // word by word: one copy of all five went through the stack
+  std::memcpy(&w0, p, 8);
+  std::memcpy(&w2, p + 16, 8);
+  std::memcpy(&w4, p + 32, 8);
+  return ((w0 ^ k.lo) | (w2 ^ k.hi) | (w4 ^ k.rest)) == 0;
+}
+
 // Whether two keys are the same, all 40 bytes. In registers: two 16-byte and one 8-byte
 // compare (copies to arrays went through the stack).
 inline bool sameFlowKey(const FlowKey& a, const FlowKey& b) noexcept {
@@ -95,11 +113,14 @@ class FlowTable {
   // (prefetchBucket), e.g. while it parsed the packets.
   void lookupBulkHashed(const FlowKey* const* keys, const uint32_t* hashes, uint32_t n,
                         int32_t* positions) const noexcept;
-  // lookupBulkHashed in two halves, for a caller that looks further ahead (the fast lane).
-  // probe(), once the key's bucket is cached: the slot its signature names (prefetched), and
-  // whether that slot may not be the answer. lookupProbed(), later: the positions, from the
-  // probes by one key compare each (the chain walked only where the probe was unsure).
-  // Probes stay exact while changes() stays the same.
+  // For a caller that looks further ahead (the fast lane), the lookup of an IPv4 key in two
+  // halves: probeSlot(), once the key's bucket is cached, names the slot of the first way
+  // whose signature matches (kNone: none) and prefetches it; matchIpv4(), later, compares
+  // the key there. Slots named stay exact while changes() stays the same.
+  uint32_t probeSlot(uint32_t h) const noexcept;  // inline, below
+  // lookupBulkHashed's two halves: probe() as probeSlot(), and whether that slot may not be
+  // the answer; lookupProbed(), the positions, by one key compare each (the chain walked only
+  // where the probe was unsure).
   struct Probe {
     uint32_t slot;  // kNone: no signature matched
     bool slow;      // several ways matched, or a chain follows
@@ -107,6 +128,12 @@ class FlowTable {
   Probe probe(uint32_t h) const noexcept;  // inline, below
   void lookupProbed(const FlowKey* const* keys, const uint32_t* hashes, const Probe* probes,
                     uint32_t n, int32_t* positions) const noexcept;
+  // The position of an IPv4 key from its probeSlot() alone, when that slot holds it; else
+  // -1: the key is absent or elsewhere in its bucket's chain (find() would say).
+  int32_t matchIpv4(uint32_t slot, const Ipv4KeyWords& key) const noexcept {
+    if (slot == kNone || !sameIpv4Key(slots_[slot].key, key)) return -1;
+    return static_cast<int32_t>(slot);
+  }
   // Counts the inserts and erases so far (owning lcore only).
   uint64_t changes() const noexcept { return changes_; }
   // The hash of a key given as its five 64-bit words (memory order): a caller that builds
@@ -189,15 +216,20 @@ class FlowTable {
   std::atomic<uint32_t> count_{0};
 };
 
-inline FlowTable::Probe FlowTable::probe(uint32_t h) const noexcept {
+inline uint32_t FlowTable::probeSlot(uint32_t h) const noexcept {
   const Bucket& b = buckets_[h & mask_];
   const uint32_t m = sigMatches(b, sigOf(h));
-  // More than one way matched, or a chain follows: the full walk if the first way is not it.
-  const bool slow = __builtin_popcount(m) > 2 || b.next != kNone;
-  if (!m) return {kNone, slow};
+  if (!m) return kNone;
   const uint32_t s = b.slot[__builtin_ctz(m) >> 1];
   rte_prefetch0(&slots_[s]);
-  return {s, slow};
+  return s;
+}
+
+inline FlowTable::Probe FlowTable::probe(uint32_t h) const noexcept {
+  const Bucket& b = buckets_[h & mask_];
+  // More than one way matched, or a chain follows: the full walk if the first way is not it.
+  const bool slow = __builtin_popcount(sigMatches(b, sigOf(h))) > 2 || b.next != kNone;
+  return {probeSlot(h), slow};
 }
 
 inline uint32_t FlowTable::hashWords(const uint64_t* w) const noexcept {

@@ -63,8 +63,8 @@ void ForwardStage::forward(Burst& b, int i) noexcept {
   }
   MacAddress mac;
   if (ctx_.neighbours.lookup(kV6, nh.address, b.now, ctx_.timeouts.neighbour, &mac)) {
-    last_.set(kV6, md.dst, md.dstZone, nh.port, mac);
-    finishForward(m, kV6, md.l2Len, mac, ctx_.topo.mac(nh.port));
+    last_.set(kV6, md.dst, md.dstZone, nh.port, mac, ctx_.topo.mac(nh.port));
+    last_.finish(m, kV6, md.l2Len);
     md.l2Len = 14;
     md.action = Action::Transmit;
     md.outPort = nh.port;

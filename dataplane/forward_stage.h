@@ -17,11 +17,11 @@ namespace isogate::dataplane {
 
 class PolicyTables;
 
-// The last step of forwarding, shared by the resolved path and held packets:
-// TTL / hop limit decrement (with the IPv4 checksum update), VLAN tags removed,
-// Ethernet header from `from` to `to`. The caller checked the TTL is above 1.
-inline void finishForward(rte_mbuf* m, bool v6, uint16_t l2Len, const MacAddress& to,
-                          const MacAddress& from) noexcept {
+// The last step of forwarding but the addresses, shared by the resolved path and held
+// packets: TTL / hop limit decrement (with the IPv4 checksum update), VLAN tags removed.
+// Returns the frame's start, where the caller writes the Ethernet addresses. The caller
+// checked the TTL is above 1.
+inline uint8_t* rewriteForForward(rte_mbuf* m, bool v6, uint16_t l2Len) noexcept {
   using namespace wire;
   // The frame's start taken once: the byte stores below may alias the mbuf's fields, so the
   // compiler would load them again for each later rte_pktmbuf_mtod().
@@ -50,6 +50,13 @@ inline void finishForward(rte_mbuf* m, bool v6, uint16_t l2Len, const MacAddress
     eth = ip - 14;
     wr16(eth + 12, v6 ? kEtherIpv6 : kEtherIpv4);
   }
+  return eth;
+}
+
+// rewriteForForward, then the Ethernet header from `from` to `to`.
+inline void finishForward(rte_mbuf* m, bool v6, uint16_t l2Len, const MacAddress& to,
+                          const MacAddress& from) noexcept {
+  uint8_t* eth = rewriteForForward(m, v6, l2Len);
   std::memcpy(eth, to.data(), 6);
   std::memcpy(eth + 6, from.data(), 6);
 }
@@ -63,20 +70,28 @@ struct LastHop {
   uint32_t tag = 0;  // 0: none
   U128 dst = 0;
   uint16_t port = 0;
-  MacAddress mac{};
+  // The frame's first 12 bytes: the next hop's address, then the egress port's own (copied
+  // as one 8- and one 4-byte word).
+  uint8_t addrs[12] = {};
   static uint32_t tagOf(bool v6, uint16_t zone) noexcept {
     return 1u << 31 | uint32_t{v6} << 16 | zone;
   }
   bool matches(bool isV6, U128 to, uint16_t toZone) const noexcept {
     return tag == tagOf(isV6, toZone) && dst == to;
   }
-  void set(bool isV6, U128 to, uint16_t toZone, uint16_t egress, const MacAddress& m) noexcept {
+  void set(bool isV6, U128 to, uint16_t toZone, uint16_t egress, const MacAddress& next,
+           const MacAddress& own) noexcept {
     tag = tagOf(isV6, toZone);
     dst = to;
     port = egress;
-    mac = m;
+    std::memcpy(addrs, next.data(), 6);
+    std::memcpy(addrs + 6, own.data(), 6);
   }
   void clear() noexcept { tag = 0; }
+  // rewriteForForward, then the Ethernet header to this hop.
+  void finish(rte_mbuf* m, bool v6, uint16_t l2Len) const noexcept {
+    std::memcpy(rewriteForForward(m, v6, l2Len), addrs, 12);
+  }
 };
 
 class ForwardStage {
@@ -95,7 +110,7 @@ class ForwardStage {
         b.drop(i, DropReason::TtlExpired);
         return;
       }
-      finishForward(m, v6, md.l2Len, last_.mac, ctx_.topo.mac(last_.port));
+      last_.finish(m, v6, md.l2Len);
       md.l2Len = 14;
       md.action = Action::Transmit;
       md.outPort = last_.port;

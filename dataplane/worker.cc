@@ -65,7 +65,13 @@ void Worker::runChunk(uint16_t port, rte_mbuf* const* pkts, uint16_t n, TxBuffer
   b.tables = tables;
   for (uint16_t i = 0; i < n; ++i) b.pkts[i] = pkts[i];
   bump(ctx_.counters.rx, n);
-  if (laneFirst != kNoLane && fast_.run(b, static_cast<uint16_t>(laneFirst), tx)) return;
+  if (laneFirst != kNoLane) {
+    const uint16_t done = fast_.run(b, static_cast<uint16_t>(laneFirst), tx);
+    if (done == n) return;
+    // The rest through the pipeline, as a burst of its own.
+    b.count = static_cast<uint16_t>(n - done);
+    for (uint16_t i = 0; i < b.count; ++i) b.pkts[i] = b.pkts[done + i];
+  }
   parse_.process(b);
   if (port >= ctx_.topo.portCount() || (!tables && ctx_.topo.monitor(port))) {
     dropAll(b, DropReason::NoPolicy);

@@ -43,8 +43,9 @@ class Worker {
 
   // Whether bursts of known IPv4 flows may take the fast lane (default on).
   void setFastLane(bool on) noexcept { fastLaneOn_ = on; }
-  // Bursts the fast lane forwarded.
+  // Bursts the fast lane forwarded whole, and packets it forwarded.
   uint64_t fastLaneBursts() const noexcept { return fast_.bursts(); }
+  uint64_t fastLanePackets() const noexcept { return fast_.packets(); }
 
   // RCU participation. A worker thread calls enterLoop() before its RX loop and
   // leaveLoop() after; in between each burst reports a quiescent state. Outside

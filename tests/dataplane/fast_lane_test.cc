@@ -1,6 +1,7 @@
 // The fast lane on single packets, one burst each: what it takes and forwards (headers
 // rewritten, flow advanced), what it leaves to the pipeline (and what the pipeline then
-// does), and that one packet it refuses sends its whole burst through the pipeline.
+// does), that one packet it cannot parse sends its whole burst through the pipeline, and
+// that one which fails a check sends itself and the rest of its burst.
 // tests/dataplane/fast_lane_equivalence_test.cc compares the lane with the pipeline on
 // random streams.
 
@@ -248,6 +249,36 @@ TEST_F(FastLaneTest, OnePacketTheLaneRefusesSendsTheWholeBurstThroughThePipeline
   EXPECT_EQ(tx.port[kInet].count, 32);
   tx.freeAll();
   EXPECT_EQ(lane(), before + 1);
+}
+
+TEST_F(FastLaneTest, APacketThatFailsACheckLeavesItAndTheRestOfItsBurstToThePipeline) {
+  openDns();
+  if (HasFatalFailure()) return;
+  // 10 packets of the open flow, the first packet of a new one (no flow yet: the lane's lookup
+  // fails), 21 more of the open flow.
+  const Bytes known = Pkt::udp("10.20.5.5", "203.0.113.1", 5353, 53).payload(10).frame();
+  const Bytes fresh = Pkt::udp("10.20.5.5", "203.0.113.1", 5354, 53).payload(12).frame();
+  std::vector<Bytes> burst(32, known);
+  burst[10] = fresh;
+  ASSERT_EQ(flow(17, "10.20.5.5", "203.0.113.1", 5354, 53), nullptr);
+  const uint64_t bursts = lane(), packets = h_.dp().worker(0).fastLanePackets();
+  const CounterTotals t0 = h_.dp().totals();
+  TxBuffer tx;
+  h_.sendBurst(kExt, burst, tx);
+  // All 32 leave in their order; the lane took the 10 before the new flow's packet.
+  ASSERT_EQ(tx.port[kInet].count, 32);
+  for (uint16_t i = 0; i < 32; ++i) {
+    EXPECT_EQ(fromMbuf(tx.port[kInet].pkts[i]).size(), burst[i].size()) << i;
+  }
+  tx.freeAll();
+  EXPECT_EQ(h_.dp().worker(0).fastLanePackets(), packets + 10);
+  EXPECT_EQ(lane(), bursts);  // not a whole burst
+  // The pipeline created the new flow; every packet was counted once.
+  EXPECT_NE(flow(17, "10.20.5.5", "203.0.113.1", 5354, 53), nullptr);
+  const CounterTotals t1 = h_.dp().totals();
+  EXPECT_EQ(t1.forwarded, t0.forwarded + 32);
+  EXPECT_EQ(t1.tx, t0.tx + 32);
+  EXPECT_EQ(t1.flowsCreated, t0.flowsCreated + 1);
 }
 
 TEST_F(FastLaneTest, AStaleNeighbourSendsTheFlowsPacketToThePipelineWhichAsksForIt) {

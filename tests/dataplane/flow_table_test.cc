@@ -27,6 +27,15 @@ FlowKey keyOf(uint32_t n) {
   return k;
 }
 
+// An IPv4 key's three words that can be nonzero (bytes 0, 16 and 32).
+Ipv4KeyWords wordsOf(const FlowKey& k) {
+  Ipv4KeyWords w;
+  std::memcpy(&w.lo, reinterpret_cast<const unsigned char*>(&k), 8);
+  std::memcpy(&w.hi, reinterpret_cast<const unsigned char*>(&k) + 16, 8);
+  std::memcpy(&w.rest, reinterpret_cast<const unsigned char*>(&k) + 32, 8);
+  return w;
+}
+
 // Checks the table holds exactly `live` (key number -> position), by single and bulk lookups,
 // that absent keys are not found, and that iteration sees each live key once.
 void expectExactly(const FlowTable& t, const std::map<uint32_t, int32_t>& live, uint32_t universe) {
@@ -61,6 +70,17 @@ void expectExactly(const FlowTable& t, const std::map<uint32_t, int32_t>& live, 
     t.lookupProbed(ptrs, hashes, probes, count, probed);
     for (uint32_t k = 0; k < count; ++k)
       ASSERT_EQ(probed[k], pos[k]) << "probed, key " << numbers[start + k];
+    // And the fast lane's IPv4 way: the probed slot's key compared, -1 when it is another
+    // key's (the key may then be further down the chain, or absent), never a wrong position.
+    for (uint32_t k = 0; k < count; ++k) {
+      const int32_t m = t.matchIpv4(t.probeSlot(hashes[k]), wordsOf(keys[start + k]));
+      if (m >= 0) {
+        ASSERT_EQ(m, pos[k]) << "matchIpv4, key " << numbers[start + k];
+      } else if (pos[k] >= 0) {
+        ASSERT_NE(probes[k].slot, static_cast<uint32_t>(pos[k]))
+            << "matchIpv4 missed the key in the probed slot, key " << numbers[start + k];
+      }
+    }
   }
   std::set<int32_t> seen;
   t.forEach([&](const FlowKey& key, const FlowEntry&) {
@@ -69,6 +89,34 @@ void expectExactly(const FlowTable& t, const std::map<uint32_t, int32_t>& live, 
     EXPECT_TRUE(seen.insert(p).second);
   });
   EXPECT_EQ(seen.size(), live.size());
+}
+
+TEST(FlowTableTest, TheLanesIpv4MatchFindsKeysInTheirProbedSlotAndNeverAnIpv6Key) {
+  ASSERT_NE(test::EalEnvironment::pool(), nullptr);
+  FlowTable t;
+  std::string error;
+  ASSERT_TRUE(t.init("ft-test-ipv4-match", 4096, SOCKET_ID_ANY, &error)) << error;
+  // A lightly loaded table: every key sits in the first way its signature matches.
+  std::map<uint32_t, int32_t> at;
+  for (uint32_t n = 0; n < 200; ++n) at[n] = t.insert(keyOf(n));
+  for (const auto& [n, p] : at) {
+    ASSERT_GE(p, 0);
+    EXPECT_EQ(t.matchIpv4(t.probeSlot(t.hashOf(keyOf(n))), wordsOf(keyOf(n))), p) << n;
+  }
+  EXPECT_EQ(t.matchIpv4(t.probeSlot(t.hashOf(keyOf(999))), wordsOf(keyOf(999))), -1);
+  // An IPv6 key whose words 0, 2 and 4 equal an IPv4 key's but for the family: words 1 and 3
+  // are not compared, and the family tells them apart.
+  FlowKey v6;
+  bool lo;
+  makeFlowKey(true, 17, wire::U128{0xc6120001u} << 96 | 7, wire::U128{0xac101e0au} << 96 | 9, 1024,
+              5000, &v6, &lo);
+  const int32_t p6 = t.insert(v6);
+  ASSERT_GE(p6, 0);
+  const uint32_t slot6 = t.probeSlot(t.hashOf(v6));
+  ASSERT_EQ(slot6, static_cast<uint32_t>(p6));
+  Ipv4KeyWords asV4 = wordsOf(v6);
+  asV4.rest = (asV4.rest & ~(uint64_t{0xff} << 40)) | uint64_t{4} << 40;
+  EXPECT_EQ(t.matchIpv4(slot6, asV4), -1);
 }
 
 TEST(FlowTableTest, FillEraseRefillKeepsEveryKeyFindable) {
@@ -128,6 +176,7 @@ TEST(FlowTableTest, ChangesCountsEveryInsertAndEraseThatChangesTheTable) {
   EXPECT_EQ(t.insert(keyOf(1)), p);  // already there
   EXPECT_EQ(t.lookup(keyOf(1)), p);
   (void)t.probe(t.hashOf(keyOf(1)));
+  (void)t.probeSlot(t.hashOf(keyOf(1)));
   t.erase(keyOf(2));  // absent
   EXPECT_EQ(t.changes(), c);
   t.erase(keyOf(1));
