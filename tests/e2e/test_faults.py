@@ -130,7 +130,7 @@ def start_streams(topo):
     s4 = Stream(topo, "extranet", HOSTS["portal"]["v4"], 22)
     s6 = Stream(topo, "extranet", HOSTS["portal"]["v6"], 22)
     for s, fam in ((s4, "v4"), (s6, "v6")):
-        check(s.wait_oks(10), f"[{fam}] long-running ssh stream extranet->portal established ({s.lines[-3:]})")
+        check(s.wait_oks(10), f"[{fam}] long-running ssh stream extranet->portal established ({s.trouble()})")
     return [(s4, "v4"), (s6, "v6")]
 
 
@@ -139,7 +139,7 @@ def streams_intact(streams, label):
         n = s.oks()
         ok = s.wait_oks(n + 10) and not s.ended() and not any(x.startswith("timeout") for x in s.lines)
         check(ok, f"[{fam}] {label}: the established flow kept echoing, no stall, no reset ({s.oks()} echoes,"
-                  f" last {s.lines[-2:]})")
+                  f" {s.trouble()})")
 
 
 class Traffic:

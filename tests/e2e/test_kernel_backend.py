@@ -234,16 +234,25 @@ def case_lifecycle(topo, hosts, work, gwbin):
 class Stream:
     def __init__(self, topo, zone, dst, port):
         self.lines = []
+        self.times = []  # when each line came, seconds since the stream started
+        self.t0 = time.monotonic()
         self.proc = subprocess.Popen(["ip", "netns", "exec", topo.ns(zone), PY, "-u", os.path.join(HERE, "stream.py"),
                                       dst, str(port)], stdout=subprocess.PIPE, text=True)
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self):
         for line in self.proc.stdout:
+            self.times.append(round(time.monotonic() - self.t0, 2))
             self.lines.append(line.strip())
 
     def oks(self):
         return sum(1 for line in self.lines if line.startswith("ok"))
+
+    def trouble(self):
+        """What a failure message needs: the lines that are not echoes, with their times,
+        and the last three lines."""
+        odd = [(t, x) for t, x in zip(self.times, self.lines) if not x.startswith(("ok ", "connected"))]
+        return f"{odd[:6]} last {list(zip(self.times, self.lines))[-3:]}"
 
     def ended(self):
         return any(line.startswith(("closed", "error")) for line in self.lines)
@@ -268,7 +277,7 @@ def case_reload(topo, hosts, work, gwbin):
         s6 = Stream(topo, "extranet", HOSTS["portal"]["v6"], 22)
         streams = [s4, s6]
         for s, fam in ((s4, "v4"), (s6, "v6")):
-            check(s.wait_oks(10), f"[{fam}] long-running ssh stream extranet->portal established ({s.lines[-3:]})")
+            check(s.wait_oks(10), f"[{fam}] long-running ssh stream extranet->portal established ({s.trouble()})")
         # A reload that keeps the flow allowed (adds a rule): the same connection keeps going.
         v2 = dict(base)
         v2["rules"] = base["rules"] + [{"name": "extra-portal-web", "from": "internet", "to": "portal",
@@ -279,7 +288,7 @@ def case_reload(topo, hosts, work, gwbin):
         for s, fam in ((s4, "v4"), (s6, "v6")):
             n = s.oks()
             check(s.wait_oks(n + 10) and not s.ended() and not any(x.startswith("timeout") for x in s.lines),
-                  f"[{fam}] stream keeps running across a reload that still allows it ({s.lines[-3:]})")
+                  f"[{fam}] stream keeps running across a reload that still allows it ({s.trouble()})")
         check_scenarios(topo, hosts, gw, sample(all_scenarios(), ["internet->portal/v4/tcp-443"]), label="[v2] ")
         # A broken policy: rejected with its diagnostics, nothing changes.
         before = stateless_ruleset(topo)

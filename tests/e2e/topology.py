@@ -11,6 +11,7 @@ always removes what it created (namespaces take their veths with them).
 
 import os
 import subprocess
+import time
 
 from scenarios import HOSTS
 
@@ -77,6 +78,11 @@ class Topology:
         self._add_ns(self.gw)
         for zone in self.hosts:
             self._add_ns(self.hosts[zone])
+        # No duplicate address detection on these private links: it only delays the
+        # link-local addresses (see wait_ipv6_ready).
+        for where in ["gw"] + list(self.hosts):
+            for conf in ("default", "all"):
+                self.sh(where, "sysctl", "-qw", f"net.ipv6.conf.{conf}.accept_dad=0")
         gw = self.gw
         # Forwarding on, and no kernel reverse-path filter: the spoofing checks must be the
         # policy's, not the kernel's.
@@ -121,6 +127,23 @@ class Topology:
         self.sh(zone, "ip", "-6", "neigh", "replace", r6, "lladdr", mac, "dev", "eth0", "nud", "permanent")
         self.sh(zone, "ip", "route", "add", "default", "via", r4)
         self.sh(zone, "ip", "-6", "route", "add", "default", "via", r6)
+        self.wait_ipv6_ready([ifname for ifname, _, _ in LINKS.values()])
+
+    def wait_ipv6_ready(self, gw_ifnames, timeout=10.0):
+        """Until each gateway interface has a usable link-local address. Before that the
+        kernel sends no neighbour solicitation for a forwarded packet (it needs a link-local
+        source), so the first IPv6 packets through a just-built gateway wait 1-2 s or are
+        lost, and a TCP stream started then stalls (e2e_kernel_reload failed so in CI)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            pending = [i for i in gw_ifnames
+                       if not self.sh("gw", "ip", "-6", "addr", "show", "dev", i, "scope", "link", "-tentative",
+                                      capture=True).strip()]
+            if not pending:
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"no usable IPv6 link-local address on {pending} after {timeout} s")
+            time.sleep(0.05)
 
     def ruleset(self):
         """The kernel ruleset of the gateway namespace as `nft list ruleset` prints it."""
