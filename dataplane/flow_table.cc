@@ -19,9 +19,7 @@ T* allocate(const std::string& name, size_t count, int socket) {
 FlowTable::~FlowTable() { release(); }
 
 void FlowTable::release() noexcept {
-  rte_free(buckets_);
-  rte_free(ext_);
-  rte_free(slots_);
+  lines_.release();
   rte_free(used_);
   rte_free(freeSlots_);
   rte_free(freeExt_);
@@ -42,15 +40,18 @@ bool FlowTable::init(const std::string& name, uint32_t capacity, int socket, std
   // hole), so a chain of k > 8 keys uses ceil((k - 8) / 8) extension buckets: at most
   // capacity/8 + capacity/9 + 1 in all; capacity/4 + 2 covers it.
   nExt_ = capacity_ / 4 + 2;
-  buckets_ = allocate<Bucket>(name + "-buckets", nBuckets_, socket);
-  ext_ = allocate<Bucket>(name + "-ext", nExt_, socket);
-  slots_ = allocate<Slot>(name + "-slots", capacity_, socket);
+  const size_t lineBytes =
+      (size_t{nBuckets_} + nExt_) * sizeof(Bucket) + size_t{capacity_} * sizeof(Slot);
+  if (!lines_.allocate("flow table " + name, lineBytes, socket, error)) return false;
+  buckets_ = static_cast<Bucket*>(lines_.data());
+  ext_ = buckets_ + nBuckets_;
+  slots_ = reinterpret_cast<Slot*>(ext_ + nExt_);
+  // The rest is read in order or at the top of a stack: the DPDK heap.
   used_ = allocate<uint8_t>(name + "-used", capacity_, socket);
   freeSlots_ = allocate<uint32_t>(name + "-free", capacity_, socket);
   freeExt_ = allocate<uint32_t>(name + "-free-ext", nExt_, socket);
-  if (!buckets_ || !ext_ || !slots_ || !used_ || !freeSlots_ || !freeExt_) {
-    const size_t bytes = (size_t{nBuckets_} + nExt_) * sizeof(Bucket) + size_t{capacity_} * sizeof(Slot) +
-                         size_t{capacity_} * 5 + size_t{nExt_} * 4;
+  if (!used_ || !freeSlots_ || !freeExt_) {
+    const size_t bytes = size_t{capacity_} * 5 + size_t{nExt_} * 4;
     *error = "flow table " + name + ": cannot allocate " + std::to_string(bytes) +
              " bytes from the DPDK heap (raise -m)";
     release();

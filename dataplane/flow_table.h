@@ -23,6 +23,7 @@
 #include <string>
 
 #include "dataplane/packet_meta.h"
+#include "dataplane/table_memory.h"
 #include "dataplane/wire.h"
 
 namespace isogate::dataplane {
@@ -201,9 +202,12 @@ class FlowTable {
   bool next(uint32_t* cursor, uint32_t end, const FlowKey** key, int32_t* pos) const noexcept;
   void release() noexcept;
 
-  Bucket* buckets_ = nullptr;  // home buckets, nBuckets_ (a power of two)
-  Bucket* ext_ = nullptr;      // extension buckets
-  Slot* slots_ = nullptr;      // capacity_
+  // The lines a lookup reads at random, in one TableMemory (huge pages without an EAL in
+  // hugepages): home buckets, nBuckets_ (a power of two); extension buckets; capacity_ slots.
+  TableMemory lines_;
+  Bucket* buckets_ = nullptr;
+  Bucket* ext_ = nullptr;
+  Slot* slots_ = nullptr;
   uint8_t* used_ = nullptr;    // capacity_: 1 = slot holds a live key (for iteration)
   uint32_t* freeSlots_ = nullptr;  // stack of free slot numbers
   uint32_t* freeExt_ = nullptr;    // stack of free extension bucket numbers
