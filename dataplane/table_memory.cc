@@ -59,7 +59,8 @@ bool TableMemory::allocate(const std::string& name, size_t bytes, int socket, st
   madvise(aligned, size, MADV_HUGEPAGE);
   // Present now, not at the data path's first write (anonymous memory reads as zero).
   volatile char* page = aligned;
-  for (size_t off = 0; off < size; off += 4096) page[off] = 0;
+  const auto step = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  for (size_t off = 0; off < size; off += step) page[off] = 0;
   return true;
 }
 
