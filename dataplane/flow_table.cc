@@ -99,24 +99,19 @@ void FlowTable::lookupBulk(const FlowKey* const* keys, uint32_t n,
     h[k] = hashOf(*keys[k]);
     prefetchBucket(h[k]);
   }
-  lookupBulkHashed(keys, h, n, positions);
-}
-
-void FlowTable::lookupBulkHashed(const FlowKey* const* keys, const uint32_t* h, uint32_t n,
-                                 int32_t* positions) const noexcept {
-  Probe probes[kBurstSize];
-  for (uint32_t k = 0; k < n; ++k) probes[k] = probe(h[k]);
-  lookupProbed(keys, h, probes, n, positions);
-}
-
-void FlowTable::lookupProbed(const FlowKey* const* keys, const uint32_t* h, const Probe* probes,
-                             uint32_t n, int32_t* positions) const noexcept {
+  uint32_t slot[kBurstSize];
+  bool slow[kBurstSize];
   for (uint32_t k = 0; k < n; ++k) {
-    const Probe p = probes[k];
-    if (p.slot != kNone && sameFlowKey(slots_[p.slot].key, *keys[k])) {
-      positions[k] = static_cast<int32_t>(p.slot);
+    const Bucket& b = buckets_[h[k] & mask_];
+    // More than one way matched, or a chain follows: the full walk if the first way is not it.
+    slow[k] = __builtin_popcount(sigMatches(b, sigOf(h[k]))) > 2 || b.next != kNone;
+    slot[k] = probeSlot(h[k]);
+  }
+  for (uint32_t k = 0; k < n; ++k) {
+    if (slot[k] != kNone && sameFlowKey(slots_[slot[k]].key, *keys[k])) {
+      positions[k] = static_cast<int32_t>(slot[k]);
     } else {
-      positions[k] = p.slow ? find(*keys[k], h[k]) : -1;
+      positions[k] = slow[k] ? find(*keys[k], h[k]) : -1;
     }
   }
 }

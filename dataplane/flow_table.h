@@ -108,27 +108,14 @@ class FlowTable {
   bool init(const std::string& name, uint32_t capacity, int socket, std::string* error);
 
   // Positions of the keys (-1 = absent). n <= kBurstSize. Hashes the whole burst and
-  // prefetches its buckets, then matches signatures and prefetches the slots, then compares.
+  // prefetches its buckets, then matches signatures and prefetches the slots, then compares
+  // (the chain walked only where the first matching way may not be the answer).
   void lookupBulk(const FlowKey* const* keys, uint32_t n, int32_t* positions) const noexcept;
-  // The same for keys already hashed (hashWords) whose buckets the caller prefetched
-  // (prefetchBucket), e.g. while it parsed the packets.
-  void lookupBulkHashed(const FlowKey* const* keys, const uint32_t* hashes, uint32_t n,
-                        int32_t* positions) const noexcept;
   // For a caller that looks further ahead (the fast lane), the lookup of an IPv4 key in two
   // halves: probeSlot(), once the key's bucket is cached, names the slot of the first way
   // whose signature matches (kNone: none) and prefetches it; matchIpv4(), later, compares
   // the key there. Slots named stay exact while changes() stays the same.
   uint32_t probeSlot(uint32_t h) const noexcept;  // inline, below
-  // lookupBulkHashed's two halves: probe() as probeSlot(), and whether that slot may not be
-  // the answer; lookupProbed(), the positions, by one key compare each (the chain walked only
-  // where the probe was unsure).
-  struct Probe {
-    uint32_t slot;  // kNone: no signature matched
-    bool slow;      // several ways matched, or a chain follows
-  };
-  Probe probe(uint32_t h) const noexcept;  // inline, below
-  void lookupProbed(const FlowKey* const* keys, const uint32_t* hashes, const Probe* probes,
-                    uint32_t n, int32_t* positions) const noexcept;
   // The position of an IPv4 key from its probeSlot() alone, when that slot holds it; else
   // -1: the key is absent or elsewhere in its bucket's chain (find() would say).
   int32_t matchIpv4(uint32_t slot, const Ipv4KeyWords& key) const noexcept {
@@ -227,13 +214,6 @@ inline uint32_t FlowTable::probeSlot(uint32_t h) const noexcept {
   const uint32_t s = b.slot[__builtin_ctz(m) >> 1];
   rte_prefetch0(&slots_[s]);
   return s;
-}
-
-inline FlowTable::Probe FlowTable::probe(uint32_t h) const noexcept {
-  const Bucket& b = buckets_[h & mask_];
-  // More than one way matched, or a chain follows: the full walk if the first way is not it.
-  const bool slow = __builtin_popcount(sigMatches(b, sigOf(h))) > 2 || b.next != kNone;
-  return {probeSlot(h), slow};
 }
 
 inline uint32_t FlowTable::hashWords(const uint64_t* w) const noexcept {
