@@ -23,7 +23,7 @@
 #include <string>
 
 #include "dataplane/packet_meta.h"
-#include "dataplane/table_memory.h"
+#include "dataplane/fast_path_memory.h"
 #include "dataplane/wire.h"
 
 namespace isogate::dataplane {
@@ -189,9 +189,9 @@ class FlowTable {
   bool next(uint32_t* cursor, uint32_t end, const FlowKey** key, int32_t* pos) const noexcept;
   void release() noexcept;
 
-  // The lines a lookup reads at random, in one TableMemory (huge pages without an EAL in
+  // The lines a lookup reads at random, in one FastPathMemory (huge pages without an EAL in
   // hugepages): home buckets, nBuckets_ (a power of two); extension buckets; capacity_ slots.
-  TableMemory lines_;
+  FastPathMemory lines_;
   Bucket* buckets_ = nullptr;
   Bucket* ext_ = nullptr;
   Slot* slots_ = nullptr;

@@ -209,7 +209,7 @@ size_t heapInUse() {
 }
 
 // The process's resident anonymous memory (RssAnon): where the flow table's own mapping
-// shows without hugepages (dataplane/table_memory.h); the --no-huge heap is a memfd (shmem).
+// shows without hugepages (dataplane/fast_path_memory.h); the --no-huge heap is a memfd (shmem).
 size_t rssAnon() {
   FILE* f = std::fopen("/proc/self/status", "r");
   if (!f) return 0;

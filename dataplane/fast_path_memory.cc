@@ -1,4 +1,4 @@
-#include "dataplane/table_memory.h"
+#include "dataplane/fast_path_memory.h"
 
 #include <linux/mempolicy.h>
 #include <rte_eal.h>
@@ -28,7 +28,7 @@ void preferNode(void* p, size_t bytes, int socket) {
 
 }  // namespace
 
-bool TableMemory::allocate(const std::string& name, size_t bytes, int socket, std::string* error) {
+bool FastPathMemory::allocate(const std::string& name, size_t bytes, int socket, std::string* error) {
   release();
   if (bytes == 0) bytes = 64;
   if (rte_eal_has_hugepages()) {
@@ -64,7 +64,7 @@ bool TableMemory::allocate(const std::string& name, size_t bytes, int socket, st
   return true;
 }
 
-void TableMemory::release() noexcept {
+void FastPathMemory::release() noexcept {
   if (mapBytes_) {
     munmap(data_, mapBytes_);
   } else {

@@ -1,9 +1,9 @@
-// Memory for a table the fast path reads at random: the flow table's buckets and slots.
+// Memory the fast path reads at random: the flow table's buckets and slots.
 //
 // With the EAL in hugepages it comes from the DPDK heap on the asked socket, as before.
 // Without (`--no-huge`) the DPDK heap is in 4 KiB pages, and at 100k flows a random read of
-// the table costs a page walk besides its cache line (docs/PERFORMANCE.md). The table then
-// gets an anonymous mapping of its own, aligned to 2 MiB and advised for transparent huge
+// the table costs a page walk besides its cache line (docs/PERFORMANCE.md). The memory then
+// is an anonymous mapping of its own, aligned to 2 MiB and advised for transparent huge
 // pages (the kernel's `madvise` and `always` modes give them; `never` leaves 4 KiB pages,
 // the cost of before), with the socket's node as preferred placement.
 //
@@ -17,12 +17,12 @@
 
 namespace isogate::dataplane {
 
-class TableMemory {
+class FastPathMemory {
  public:
-  TableMemory() = default;
-  TableMemory(const TableMemory&) = delete;
-  TableMemory& operator=(const TableMemory&) = delete;
-  ~TableMemory() { release(); }
+  FastPathMemory() = default;
+  FastPathMemory(const FastPathMemory&) = delete;
+  FastPathMemory& operator=(const FastPathMemory&) = delete;
+  ~FastPathMemory() { release(); }
 
   // After rte_eal_init(). Releases what it held first. `name` names the memory in the DPDK
   // heap and in `*error`. Aligned to 64 bytes at least.

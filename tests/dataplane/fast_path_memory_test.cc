@@ -1,9 +1,9 @@
-// The memory of the flow table's lines (dataplane/table_memory.h) under an EAL without
+// The memory of the flow table's lines (dataplane/fast_path_memory.h) under an EAL without
 // hugepages, as the tests and the --no-huge gateway run: a mapping of its own, aligned to
 // 2 MiB, zeroed, every page present before the data path sees it, advised for transparent
 // huge pages, with the asked node preferred; released, the mapping is gone. What the kernel
 // says about the mapping is read from /proc/self/smaps and /proc/self/numa_maps.
-#include "dataplane/table_memory.h"
+#include "dataplane/fast_path_memory.h"
 
 #include <gtest/gtest.h>
 #include <rte_eal.h>
@@ -54,17 +54,17 @@ std::string numaMapsOf(const void* p) {
   return "";
 }
 
-TEST(TableMemoryTest, WithoutHugepagesItIsAnAlignedZeroedPresentMappingAdvisedForHugePages) {
+TEST(FastPathMemoryTest, WithoutHugepagesItIsAnAlignedZeroedPresentMappingAdvisedForHugePages) {
   ASSERT_NE(test::EalEnvironment::pool(), nullptr);  // the EAL is up (and the harness linked in)
   ASSERT_EQ(rte_eal_has_hugepages(), 0)
       << "the test EAL runs --no-huge (tests/dataplane/harness.cc)";
   const size_t bytes = (size_t{5} << 20) + 100;  // rounded up to three huge pages
-  TableMemory m;
+  FastPathMemory m;
   std::string error;
   ASSERT_TRUE(m.allocate("test table", bytes, 0, &error)) << error;
   ASSERT_TRUE(m.ownMapping());
   const auto* p = static_cast<const unsigned char*>(m.data());
-  EXPECT_EQ(reinterpret_cast<uintptr_t>(p) % TableMemory::kHugePage, 0u);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(p) % FastPathMemory::kHugePage, 0u);
   size_t nonzero = 0;
   for (size_t i = 0; i < bytes; ++i) nonzero += p[i] != 0;
   EXPECT_EQ(nonzero, 0u);
@@ -87,13 +87,13 @@ TEST(TableMemoryTest, WithoutHugepagesItIsAnAlignedZeroedPresentMappingAdvisedFo
   EXPECT_TRUE(smapsOf(p).empty()) << "released, the mapping is gone";
 }
 
-TEST(TableMemoryTest, AllocatingAgainReleasesTheFirstMapping) {
+TEST(FastPathMemoryTest, AllocatingAgainReleasesTheFirstMapping) {
   ASSERT_NE(test::EalEnvironment::pool(), nullptr);
-  TableMemory m;
+  FastPathMemory m;
   std::string error;
-  ASSERT_TRUE(m.allocate("first", TableMemory::kHugePage, 0, &error)) << error;
+  ASSERT_TRUE(m.allocate("first", FastPathMemory::kHugePage, 0, &error)) << error;
   const void* first = m.data();
-  ASSERT_TRUE(m.allocate("second", 3 * TableMemory::kHugePage, 0, &error)) << error;
+  ASSERT_TRUE(m.allocate("second", 3 * FastPathMemory::kHugePage, 0, &error)) << error;
   if (m.data() != first) {
     EXPECT_TRUE(smapsOf(first).empty()) << "the first mapping is still there";
   }
