@@ -1,4 +1,5 @@
-// Memory the fast path reads at random: the flow table's buckets and slots.
+// Memory the fast path reads at random: the flow table's buckets and slots, and (in the
+// gateway, when every port is a software device: gateway/dpdk_mbuf_pool.h) the packet buffers.
 //
 // With the EAL in hugepages it comes from the DPDK heap on the asked socket, as before.
 // Without (`--no-huge`) the DPDK heap is in 4 KiB pages, and at 100k flows a random read of

@@ -5,6 +5,7 @@ if(ISOGATE_WITH_DPDK AND TARGET isogate_dataplane)
   add_library(isogate_dpdk_backend STATIC
     ${CMAKE_CURRENT_LIST_DIR}/dpdk_eal.cc
     ${CMAKE_CURRENT_LIST_DIR}/dpdk_heap_prefault.cc
+    ${CMAKE_CURRENT_LIST_DIR}/dpdk_mbuf_pool.cc
     ${CMAKE_CURRENT_LIST_DIR}/dpdk_ports.cc
     ${CMAKE_CURRENT_LIST_DIR}/dpdk_worker_loop.cc
     ${CMAKE_CURRENT_LIST_DIR}/dpdk_events.cc

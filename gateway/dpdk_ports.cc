@@ -1,5 +1,7 @@
 #include "gateway/dpdk_ports.h"
 
+#include <rte_bus.h>
+#include <rte_dev.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
@@ -27,6 +29,22 @@ std::string failed(const PortSpec& spec, const char* what, int rc) {
   return "port " + spec.name + " (" + spec.device + "): " + what + ": " + rte_strerror(rc < 0 ? -rc : rc);
 }
 
+// Whether every port is a virtual device (the vdev bus: software that does no DMA). A name
+// that finds no port counts as not: setup() then reports it.
+bool allSoftware(const std::vector<PortSpec>& specs) {
+  for (const auto& spec : specs) {
+    uint16_t id = 0;
+    rte_eth_dev_info info{};
+    if (rte_eth_dev_get_port_by_name(dpdkPortName(spec.device).c_str(), &id) != 0 ||
+        rte_eth_dev_info_get(id, &info) != 0 || info.device == nullptr) {
+      return false;
+    }
+    const rte_bus* bus = rte_dev_bus(info.device);
+    if (bus == nullptr || std::strcmp(rte_bus_name(bus), "vdev") != 0) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 DpdkPorts::~DpdkPorts() { close(); }
@@ -43,12 +61,7 @@ bool DpdkPorts::open(const std::vector<PortSpec>& specs, unsigned queues, std::s
     want += static_cast<unsigned>(infiniteRxFrames(spec.device));
   }
   while (mbufs < want) mbufs = mbufs * 2 + 1;
-  pool_ = rte_pktmbuf_pool_create("isogate_mbufs", mbufs, kPoolCache, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
-  if (!pool_) {
-    error = "cannot create a pool of " + std::to_string(mbufs) + " mbufs: " + rte_strerror(rte_errno) +
-            " (raise -m in dpdk.eal)";
-    return false;
-  }
+  if (!pool_.create("isogate_mbufs", mbufs, kPoolCache, allSoftware(specs), error)) return false;
   for (const auto& spec : specs) {
     Port p;
     if (!setup(spec, queues, p, error)) {
@@ -100,7 +113,7 @@ bool DpdkPorts::setup(const PortSpec& spec, unsigned queues, Port& p, std::strin
   rte_eth_dev_adjust_nb_rx_tx_desc(p.id, &rxd, &txd);
   const int socket = rte_eth_dev_socket_id(p.id);
   for (uint16_t q = 0; q < queues; ++q) {
-    rc = rte_eth_rx_queue_setup(p.id, q, rxd, static_cast<unsigned>(socket), nullptr, pool_);
+    rc = rte_eth_rx_queue_setup(p.id, q, rxd, static_cast<unsigned>(socket), nullptr, pool_.get());
     if (rc != 0) {
       error = failed(spec, "rte_eth_rx_queue_setup", rc);
       return false;
@@ -139,10 +152,7 @@ void DpdkPorts::close() {
     rte_eth_dev_close(p.id);
   }
   ports_.clear();
-  if (pool_) {
-    rte_mempool_free(pool_);
-    pool_ = nullptr;
-  }
+  pool_.release();
 }
 
 }  // namespace isogate::gateway

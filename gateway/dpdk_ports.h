@@ -10,8 +10,7 @@
 #include <vector>
 
 #include "dataplane/config.h"
-
-struct rte_mempool;
+#include "gateway/dpdk_mbuf_pool.h"
 
 namespace isogate::gateway {
 
@@ -39,7 +38,9 @@ class DpdkPorts {
   bool rssEnabled(size_t i) const { return ports_[i].rss; }
   // Whether the port stamps received mbufs with the capture time (net_pcap does).
   bool rxTimestamps(size_t i) const { return ports_[i].timestamps; }
-  rte_mempool* pool() const { return pool_; }
+  rte_mempool* pool() const { return pool_.get(); }
+  // Whether the packet buffers are in a mapping of their own (dpdk_mbuf_pool.h).
+  bool poolOwnMapping() const { return pool_.ownMapping(); }
 
  private:
   struct Port {
@@ -52,7 +53,7 @@ class DpdkPorts {
   bool setup(const PortSpec& spec, unsigned queues, Port& port, std::string& error);
 
   std::vector<Port> ports_;
-  rte_mempool* pool_ = nullptr;
+  MbufPool pool_;
 };
 
 }  // namespace isogate::gateway
