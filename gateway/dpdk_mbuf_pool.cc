@@ -8,6 +8,14 @@
 
 namespace isogate::gateway {
 
+bool copiesOnlyInProcess(std::string_view driver) {
+  for (std::string_view d :
+       {"net_pcap", "net_af_packet", "net_tap", "net_tun", "net_ring", "net_null"}) {
+    if (driver == d) return true;
+  }
+  return false;
+}
+
 bool MbufPool::create(const char* name, unsigned mbufs, unsigned cache, bool softwareOnly,
                       std::string& error) {
   release();

@@ -1,7 +1,5 @@
 #include "gateway/dpdk_ports.h"
 
-#include <rte_bus.h>
-#include <rte_dev.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
@@ -29,18 +27,17 @@ std::string failed(const PortSpec& spec, const char* what, int rc) {
   return "port " + spec.name + " (" + spec.device + "): " + what + ": " + rte_strerror(rc < 0 ? -rc : rc);
 }
 
-// Whether every port is a virtual device (the vdev bus: software that does no DMA). A name
-// that finds no port counts as not: setup() then reports it.
+// Whether every port's driver touches packets only in this process (dpdk_mbuf_pool.h). A
+// name that finds no port counts as not: setup() then reports it.
 bool allSoftware(const std::vector<PortSpec>& specs) {
   for (const auto& spec : specs) {
     uint16_t id = 0;
     rte_eth_dev_info info{};
     if (rte_eth_dev_get_port_by_name(dpdkPortName(spec.device).c_str(), &id) != 0 ||
-        rte_eth_dev_info_get(id, &info) != 0 || info.device == nullptr) {
+        rte_eth_dev_info_get(id, &info) != 0 || info.driver_name == nullptr ||
+        !copiesOnlyInProcess(info.driver_name)) {
       return false;
     }
-    const rte_bus* bus = rte_dev_bus(info.device);
-    if (bus == nullptr || std::strcmp(rte_bus_name(bus), "vdev") != 0) return false;
   }
   return true;
 }

@@ -1,7 +1,7 @@
 // The gateway's mbuf pool under an EAL without hugepages: with software ports only, its
 // objects are initialised mbufs in an anonymous mapping advised for transparent huge pages
 // (not the EAL's memfd heap), exactly as many as asked, and a PMD receives into them; a pool
-// for a device that may do DMA stays in the heap. Where an mbuf lives is read from
+// for any other device stays in the heap. Where an mbuf lives is read from
 // /proc/self/smaps.
 #include "gateway/dpdk_mbuf_pool.h"
 
@@ -152,6 +152,19 @@ TEST(MbufPoolTest, ReleaseUnmapsTheObjectsAndTheNameCanBeUsedAgain) {
   EXPECT_EQ(rte_mempool_lookup("again"), nullptr);
   ASSERT_TRUE(pool.create("again", 1023, 32, true, error)) << error;
   EXPECT_EQ(rte_mempool_avail_count(pool.get()), 1023u);
+}
+
+TEST(MbufPoolTest, OnlyDriversThatCopyInThisProcessMayUseTheOwnMapping) {
+  for (const char* d :
+       {"net_pcap", "net_af_packet", "net_tap", "net_tun", "net_ring", "net_null"}) {
+    EXPECT_TRUE(copiesOnlyInProcess(d)) << d;
+  }
+  // DMA, or the EAL's memory shared with a vhost peer, memif's other side or the kernel (XDP).
+  for (const char* d :
+       {"net_ixgbe", "net_i40e", "mlx5_pci", "net_virtio", "net_virtio_user", "net_vhost",
+        "net_memif", "net_af_xdp", "net_bonding", "", "net_pcapx", "net_pca"}) {
+    EXPECT_FALSE(copiesOnlyInProcess(d)) << d;
+  }
 }
 
 TEST(MbufPoolTest, AVirtualDevicePortReceivesIntoTheHugePageMapping) {
