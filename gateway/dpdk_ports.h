@@ -1,9 +1,8 @@
 // The DPDK ports of the gateway: one per configured interface that has a device,
 // each with one RX and one TX queue per worker lcore and a shared mbuf pool sized
 // to fit `-m 512 --no-huge` (dpdk_mbuf_pool.h: where its buffers live). Multi-queue
-// devices get a symmetric RSS key, so both
-// directions of a flow land on the same queue index (the same worker, the same
-// connection table) on every port.
+// devices get a symmetric RSS key, so both directions of a flow land on the same
+// queue index (the same worker, the same connection table) on every port.
 #pragma once
 
 #include <cstdint>

@@ -123,7 +123,7 @@ TEST(MbufPoolTest, SoftwarePortsGetExactlyTheAskedInitialisedMbufsInAHugePageMap
   EXPECT_EQ(rte_mempool_avail_count(mp), kMbufs);
 }
 
-TEST(MbufPoolTest, APoolForDevicesThatMayDoDmaStaysInTheDpdkHeap) {
+TEST(MbufPoolTest, APoolForAnyOtherDeviceStaysInTheDpdkHeap) {
   ASSERT_TRUE(ealUp());
   MbufPool pool;
   std::string error;
