@@ -28,7 +28,8 @@ void preferNode(void* p, size_t bytes, int socket) {
 
 }  // namespace
 
-bool FastPathMemory::allocate(const std::string& name, size_t bytes, int socket, std::string* error) {
+bool FastPathMemory::allocate(const std::string& name, size_t bytes, int socket,
+                              std::string* error) {
   release();
   if (bytes == 0) bytes = 64;
   if (rte_eal_has_hugepages()) {

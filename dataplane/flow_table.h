@@ -22,8 +22,8 @@
 #include <cstring>
 #include <string>
 
-#include "dataplane/packet_meta.h"
 #include "dataplane/fast_path_memory.h"
+#include "dataplane/packet_meta.h"
 #include "dataplane/wire.h"
 
 namespace isogate::dataplane {
