@@ -8,6 +8,18 @@
 
 namespace isogate::gateway {
 
+namespace {
+
+std::string cannotCreate(unsigned mbufs, const std::string& why) {
+  return "cannot create a pool of " + std::to_string(mbufs) + " mbufs: " + why;
+}
+
+std::string dpdkError(const char* call, int rc) {
+  return std::string(call) + ": " + rte_strerror(rc < 0 ? -rc : rc);
+}
+
+}  // namespace
+
 bool copiesOnlyInProcess(std::string_view driver) {
   for (std::string_view d :
        {"net_pcap", "net_af_packet", "net_tap", "net_tun", "net_ring", "net_null"}) {
@@ -23,8 +35,7 @@ bool MbufPool::create(const char* name, unsigned mbufs, unsigned cache, bool sof
     return createInOwnMapping(name, mbufs, cache, error);
   pool_ = rte_pktmbuf_pool_create(name, mbufs, cache, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
   if (!pool_) {
-    error = "cannot create a pool of " + std::to_string(mbufs) +
-            " mbufs: " + rte_strerror(rte_errno) + " (raise -m in dpdk.eal)";
+    error = cannotCreate(mbufs, std::string(rte_strerror(rte_errno)) + " (raise -m in dpdk.eal)");
     return false;
   }
   return true;
@@ -38,17 +49,16 @@ bool MbufPool::createInOwnMapping(const char* name, unsigned mbufs, unsigned cac
                                   std::string& error) {
   const uint16_t dataRoom = RTE_MBUF_DEFAULT_BUF_SIZE;
   const unsigned eltSize = sizeof(rte_mbuf) + dataRoom;  // no private area
-  const auto fail = [&](const std::string& what, int rc) {
-    error = "cannot create a pool of " + std::to_string(mbufs) + " mbufs: " + what + ": " +
-            rte_strerror(rc < 0 ? -rc : rc);
+  const auto fail = [&](const std::string& why) {
+    error = cannotCreate(mbufs, why);
     release();
     return false;
   };
   pool_ = rte_mempool_create_empty(name, mbufs, eltSize, cache, sizeof(rte_pktmbuf_pool_private),
                                    SOCKET_ID_ANY, RTE_MEMPOOL_F_NO_IOVA_CONTIG);
-  if (!pool_) return fail("rte_mempool_create_empty", rte_errno);
+  if (!pool_) return fail(dpdkError("rte_mempool_create_empty", rte_errno));
   int rc = rte_mempool_set_ops_byname(pool_, rte_mbuf_best_mempool_ops(), nullptr);
-  if (rc != 0) return fail("rte_mempool_set_ops_byname", rc);
+  if (rc != 0) return fail(dpdkError("rte_mempool_set_ops_byname", rc));
   rte_pktmbuf_pool_private priv{};
   priv.mbuf_data_room_size = dataRoom;
   priv.mbuf_priv_size = 0;
@@ -57,15 +67,14 @@ bool MbufPool::createInOwnMapping(const char* name, unsigned mbufs, unsigned cac
                        RTE_CACHE_LINE_SIZE;
   std::string memoryError;
   if (!memory_.allocate(std::string(name) + " objects", bytes, SOCKET_ID_ANY, &memoryError)) {
-    error = "cannot create a pool of " + std::to_string(mbufs) + " mbufs: " + memoryError;
-    release();
-    return false;
+    return fail(memoryError);
   }
   rc = rte_mempool_populate_iova(pool_, static_cast<char*>(memory_.data()), RTE_BAD_IOVA, bytes,
                                  nullptr, nullptr);
-  if (rc < 0) return fail("rte_mempool_populate_iova", rc);
-  if (static_cast<unsigned>(rc) != mbufs)
-    return fail("rte_mempool_populate_iova placed " + std::to_string(rc), ENOSPC);
+  if (rc < 0) return fail(dpdkError("rte_mempool_populate_iova", rc));
+  if (static_cast<unsigned>(rc) != mbufs) {
+    return fail("rte_mempool_populate_iova placed only " + std::to_string(rc));
+  }
   rte_mempool_obj_iter(pool_, rte_pktmbuf_init, nullptr);
   return true;
 }

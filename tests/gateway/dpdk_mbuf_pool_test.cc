@@ -154,6 +154,21 @@ TEST(MbufPoolTest, ReleaseUnmapsTheObjectsAndTheNameCanBeUsedAgain) {
   EXPECT_EQ(rte_mempool_avail_count(pool.get()), 1023u);
 }
 
+TEST(MbufPoolTest, AFailedCreationSaysWhyAndHoldsNothing) {
+  ASSERT_TRUE(ealUp());
+  MbufPool first;
+  std::string error;
+  ASSERT_TRUE(first.create("taken", 1023, 32, true, error)) << error;
+  // A second pool of the same name: the EAL refuses it.
+  MbufPool second;
+  EXPECT_FALSE(second.create("taken", 511, 32, true, error));
+  EXPECT_EQ(error, "cannot create a pool of 511 mbufs: rte_mempool_create_empty: File exists");
+  EXPECT_EQ(second.get(), nullptr);
+  EXPECT_FALSE(second.ownMapping());
+  // The first is untouched.
+  EXPECT_EQ(rte_mempool_avail_count(first.get()), 1023u);
+}
+
 TEST(MbufPoolTest, OnlyDriversThatCopyInThisProcessMayUseTheOwnMapping) {
   for (const char* d :
        {"net_pcap", "net_af_packet", "net_tap", "net_tun", "net_ring", "net_null"}) {
