@@ -4,7 +4,12 @@ the wire) per flow, from N Internet sources (198.18.0.0/15 and on, one port each
 portal host 172.16.30.10:5000. With QUEUES > 1 it also writes FLOWS-q0.pcap .. FLOWS-q{Q-1}.pcap,
 flow i in file i % Q, one per RX queue (net_pcap has no RSS: each flow must stay on one
 queue, i.e. one worker). Raw pcap writer: fast enough for a million flows.
-Usage: make_flows.py FLOWS.pcap N [QUEUES]"""
+ORDER "created" (the default) sends the flows in the order they were created, again and
+again, so a table that hands out its entries in creation order is read in order; "mixed"
+sends every flow twice per replay, once in creation order and once in a random (seeded)
+order, as on a real link, where packets of flows do not come in the order the flows began.
+Usage: make_flows.py FLOWS.pcap N [QUEUES [ORDER]]"""
+import random
 import struct
 import sys
 
@@ -39,12 +44,20 @@ def write(path, frames):
 def main():
     flows_path, n = sys.argv[1], int(sys.argv[2])
     queues = int(sys.argv[3]) if len(sys.argv) > 3 else 1
+    order = sys.argv[4] if len(sys.argv) > 4 else "created"
+    if order not in ("created", "mixed"):
+        sys.exit("make_flows.py: ORDER must be created or mixed, not %r" % order)
+    flows = list(range(n))
+    if order == "mixed":
+        again = list(range(n))
+        random.Random(1).shuffle(again)
+        flows += again
     frames = [frame(i) for i in range(n)]
-    write(flows_path, frames)
+    write(flows_path, [frames[i] for i in flows])
     if queues > 1:
         stem = flows_path[:-5] if flows_path.endswith(".pcap") else flows_path
         for q in range(queues):
-            write("%s-q%d.pcap" % (stem, q), frames[q::queues])
+            write("%s-q%d.pcap" % (stem, q), [frames[i] for i in flows if i % queues == q])
 
 
 if __name__ == "__main__":

@@ -21,10 +21,13 @@
 #   FLOWS_MAX= (the gateway config's flows.max; unset: the default table of 262144 per worker)
 #   HUGE=0 (1: both programs in 2 MiB hugepages instead of --no-huge; reserve them first, e.g.
 #   echo 1100 > /proc/sys/vm/nr_hugepages, with hugetlbfs mounted on /dev/hugepages)
+#   ORDER=created (mixed: each flow sent a second time per replay in a random order, as on a
+#   real link; created replays them in the order they began, which a connection table that
+#   fills its entries in that order reads in order: make_flows.py)
 set -eu
 builds=(); for b in "$@"; do builds+=("$(realpath "$b")"); done
 build=${builds[0]}  # its isogate-policy-gen writes the policies
-rules_list=${RULES:-10000}; flows=${FLOWS:-100000}; rounds=${ROUNDS:-2}; lcores_list=${LCORES:-1}
+rules_list=${RULES:-10000}; flows=${FLOWS:-100000}; order=${ORDER:-created}; rounds=${ROUNDS:-2}; lcores_list=${LCORES:-1}
 warmup=${WARMUP:-3}; secs=${SECS:-5}; start_timeout=${START_TIMEOUT:-300}; reload=${RELOAD:-0}; reload_every=${RELOAD_EVERY:-2}; mem=${MEM:-2048}
 here=$(cd "$(dirname "$0")" && pwd)
 # Memory: anonymous 4 KiB pages (--no-huge, the reference ceiling's), or hugepages whose files
@@ -49,9 +52,11 @@ hz=$(awk '/^cpu MHz/ {print $4 * 1e6; exit}' /proc/cpuinfo)
 export ISOGATE_DPDK_NEIGHBOURS="172.16.30.10=02:00:00:00:00:aa"
 
 echo "# $(date -u '+%F %T UTC') $(uname -n), $(nproc) CPUs, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)"
-echo "# flows=$flows rules=[$rules_list] lcores=[$lcores_list] rounds=$rounds warmup=${warmup}s window=${secs}s memory=$mem_arg${FLOWS_MAX:+ flows.max=$FLOWS_MAX}"
+echo "# flows=$flows order=$order rules=[$rules_list] lcores=[$lcores_list] rounds=$rounds warmup=${warmup}s window=${secs}s memory=$mem_arg${FLOWS_MAX:+ flows.max=$FLOWS_MAX}"
 echo "# load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-/usr/bin/python3 "$here/make_flows.py" "$work/flows.pcap" "$flows" 2
+/usr/bin/python3 "$here/make_flows.py" "$work/flows.pcap" "$flows" 2 "$order"
+# The frames the capture holds, all kept in mbufs by net_pcap's infinite_rx.
+frames=$flows; [ "$order" = mixed ] && frames=$((2 * flows))
 
 # The RX vdev for Q queues: one rx_pcap per queue (net_pcap has no RSS).
 rx_vdev() {
@@ -81,7 +86,7 @@ ceiling() {  # $1 workers -> JSON line
   # shellcheck disable=SC2046
   dpdk-testpmd $(lcores_arg "$1") $mem_arg -m "$mem" --no-pci --no-shconf --file-prefix "$prefix" \
     --vdev="$(rx_vdev "$1")" --vdev=net_null0,no-rx=1 --log-level=3 -- \
-    --total-num-mbufs=$((flows + 32768)) --rxq="$1" --txq="$1" --nb-cores="$1" --forward-mode=io --stats-period=5 \
+    --total-num-mbufs=$((frames + 32768)) --rxq="$1" --txq="$1" --nb-cores="$1" --forward-mode=io --stats-period=5 \
     >"$work/testpmd.log" 2>&1 &
   pid=$!
   out=$($measure --prefix "$prefix" --pid "$pid" --warmup "$warmup" --seconds "$secs" --start-timeout "$start_timeout" || true)
