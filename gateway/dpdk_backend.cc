@@ -102,6 +102,9 @@ bool DpdkBackend::launch(std::string& error) {
     loops_.push_back(
         std::make_unique<DpdkWorkerLoop>(dataplane_->worker(w), ids, static_cast<uint16_t>(w), options_.ordered));
   }
+  // Set first: a failed launch must stop (and wait for) the loops already running before
+  // shutdown() frees them.
+  launched_ = true;
   for (unsigned w = 0; w < lcores_.size(); ++w) {
     if (rte_eal_remote_launch(&DpdkWorkerLoop::launch, loops_[w].get(), lcores_[w]) != 0) {
       error = "cannot launch the worker on lcore " + std::to_string(lcores_[w]);
@@ -109,7 +112,6 @@ bool DpdkBackend::launch(std::string& error) {
       return false;
     }
   }
-  launched_ = true;
   return true;
 }
 
@@ -122,6 +124,11 @@ void DpdkBackend::stopWorkers() {
 
 void DpdkBackend::shutdown() {
   stopWorkers();
+  // The packets the data plane still holds (those waiting for a neighbour) go back to the
+  // pool before the pool goes with the ports: freed afterwards, they were written into
+  // freed memory, or, with the pool in a mapping of its own, crashed the process on exit.
+  loops_.clear();  // they point at the data plane's workers
+  dataplane_.reset();
   ports_.close();
 }
 

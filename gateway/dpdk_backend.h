@@ -46,7 +46,8 @@ class DpdkBackend : public Backend {
   bool launch(std::string& error);
   // Stops the loops and waits for them (counters and port stats stay readable).
   void stopWorkers();
-  // stopWorkers(), then closes the ports (pcap output files are complete afterwards).
+  // stopWorkers(), then releases the data plane (and the packets it holds) and closes the
+  // ports (pcap output files are complete afterwards). Nothing but the destructor after it.
   void shutdown();
 
   // Moves the workers' pending violation records into events (at most `max`). Also, at most
