@@ -8,9 +8,10 @@
 // pages (the kernel's `madvise` and `always` modes give them; `never` leaves 4 KiB pages,
 // the cost of before), with the socket's node as preferred placement.
 //
-// Either way the memory is zeroed and present on return: the data path never takes a page
-// fault on it, and a box short of memory finds out at start, as with the heap
-// (gateway/dpdk_heap_prefault.h).
+// Either way the memory is zeroed and present on return: the data path takes no first-touch
+// page fault on it, and a box short of memory finds out at start, as with the heap
+// (gateway/dpdk_heap_prefault.h). It is not locked: swapping, or the kernel merging 4 KiB
+// pages into a huge page later (khugepaged), can still fault, as for the `--no-huge` heap.
 #pragma once
 
 #include <cstddef>

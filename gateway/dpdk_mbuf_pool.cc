@@ -6,6 +6,8 @@
 #include <rte_mbuf_pool_ops.h>
 #include <rte_mempool.h>
 
+#include <cerrno>
+
 namespace isogate::gateway {
 
 namespace {
@@ -35,7 +37,10 @@ bool MbufPool::create(const char* name, unsigned mbufs, unsigned cache, bool sof
     return createInOwnMapping(name, mbufs, cache, error);
   pool_ = rte_pktmbuf_pool_create(name, mbufs, cache, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
   if (!pool_) {
-    error = cannotCreate(mbufs, std::string(rte_strerror(rte_errno)) + " (raise -m in dpdk.eal)");
+    // Only a short heap is mended by more memory; a taken name or a bad size is not.
+    const bool shortHeap = rte_errno == ENOMEM;
+    error = cannotCreate(
+        mbufs, std::string(rte_strerror(rte_errno)) + (shortHeap ? " (raise -m in dpdk.eal)" : ""));
     return false;
   }
   return true;

@@ -169,6 +169,27 @@ TEST(MbufPoolTest, AFailedCreationSaysWhyAndHoldsNothing) {
   EXPECT_EQ(rte_mempool_avail_count(first.get()), 1023u);
 }
 
+// In the EAL's heap, more memory (-m) is the remedy for a short heap only, so only then does
+// the message say so.
+TEST(MbufPoolTest, AHeapPoolSaysToRaiseMOnlyWhenTheHeapIsShort) {
+  ASSERT_TRUE(ealUp());
+  MbufPool first;
+  std::string error;
+  ASSERT_TRUE(first.create("heap-taken", 1023, 32, false, error)) << error;
+  MbufPool second;
+  EXPECT_FALSE(second.create("heap-taken", 511, 32, false, error));
+  EXPECT_EQ(error, "cannot create a pool of 511 mbufs: File exists");
+  EXPECT_EQ(second.get(), nullptr);
+  // About 40 GiB of mbufs: far more than the test's heap.
+  MbufPool huge;
+  EXPECT_FALSE(huge.create("heap-huge", 16u << 20, 32, false, error));
+  EXPECT_EQ(
+      error,
+      "cannot create a pool of 16777216 mbufs: Cannot allocate memory (raise -m in dpdk.eal)");
+  EXPECT_EQ(huge.get(), nullptr);
+  EXPECT_EQ(rte_mempool_avail_count(first.get()), 1023u);
+}
+
 TEST(MbufPoolTest, OnlyDriversThatCopyInThisProcessMayUseTheOwnMapping) {
   for (const char* d :
        {"net_pcap", "net_af_packet", "net_tap", "net_tun", "net_ring", "net_null"}) {
