@@ -154,40 +154,39 @@ TEST(MbufPoolTest, ReleaseUnmapsTheObjectsAndTheNameCanBeUsedAgain) {
   EXPECT_EQ(rte_mempool_avail_count(pool.get()), 1023u);
 }
 
-TEST(MbufPoolTest, AFailedCreationSaysWhyAndHoldsNothing) {
-  ASSERT_TRUE(ealUp());
+// A second pool of a taken name: the EAL refuses it, the error says exactly `want`, the
+// refused pool holds no pool and no mapping, and the first is untouched.
+void expectTakenNameRefused(const char* name, bool softwareOnly, const std::string& want) {
   MbufPool first;
   std::string error;
-  ASSERT_TRUE(first.create("taken", 1023, 32, true, error)) << error;
-  // A second pool of the same name: the EAL refuses it.
+  ASSERT_TRUE(first.create(name, 1023, 32, softwareOnly, error)) << error;
   MbufPool second;
-  EXPECT_FALSE(second.create("taken", 511, 32, true, error));
-  EXPECT_EQ(error, "cannot create a pool of 511 mbufs: rte_mempool_create_empty: File exists");
+  EXPECT_FALSE(second.create(name, 511, 32, softwareOnly, error));
+  EXPECT_EQ(error, want);
   EXPECT_EQ(second.get(), nullptr);
   EXPECT_FALSE(second.ownMapping());
-  // The first is untouched.
   EXPECT_EQ(rte_mempool_avail_count(first.get()), 1023u);
+}
+
+TEST(MbufPoolTest, AFailedCreationSaysWhyAndHoldsNothing) {
+  ASSERT_TRUE(ealUp());
+  expectTakenNameRefused(
+      "taken", true, "cannot create a pool of 511 mbufs: rte_mempool_create_empty: File exists");
 }
 
 // In the EAL's heap, more memory (-m) is the remedy for a short heap only, so only then does
 // the message say so.
 TEST(MbufPoolTest, AHeapPoolSaysToRaiseMOnlyWhenTheHeapIsShort) {
   ASSERT_TRUE(ealUp());
-  MbufPool first;
-  std::string error;
-  ASSERT_TRUE(first.create("heap-taken", 1023, 32, false, error)) << error;
-  MbufPool second;
-  EXPECT_FALSE(second.create("heap-taken", 511, 32, false, error));
-  EXPECT_EQ(error, "cannot create a pool of 511 mbufs: File exists");
-  EXPECT_EQ(second.get(), nullptr);
+  expectTakenNameRefused("heap-taken", false, "cannot create a pool of 511 mbufs: File exists");
   // About 40 GiB of mbufs: far more than the test's heap.
   MbufPool huge;
+  std::string error;
   EXPECT_FALSE(huge.create("heap-huge", 16u << 20, 32, false, error));
   EXPECT_EQ(
       error,
       "cannot create a pool of 16777216 mbufs: Cannot allocate memory (raise -m in dpdk.eal)");
   EXPECT_EQ(huge.get(), nullptr);
-  EXPECT_EQ(rte_mempool_avail_count(first.get()), 1023u);
 }
 
 TEST(MbufPoolTest, OnlyDriversThatCopyInThisProcessMayUseTheOwnMapping) {
