@@ -5,6 +5,8 @@
 
 #include <cctype>
 
+#include "gateway/dpdk_error.h"
+
 namespace isogate::gateway {
 
 namespace {
@@ -58,7 +60,7 @@ bool initEal(const policy::GatewayConfig& config, std::string& error) {
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   if (rte_eal_init(static_cast<int>(args.size()), argv.data()) < 0) {
-    error = std::string("rte_eal_init: ") + rte_strerror(rte_errno);
+    error = dpdkError("rte_eal_init", rte_errno);
     std::string line;
     for (const auto& a : args) line += (line.empty() ? "" : " ") + a;
     error += " (EAL arguments: " + line + ")";

@@ -8,16 +8,14 @@
 
 #include <cerrno>
 
+#include "gateway/dpdk_error.h"
+
 namespace isogate::gateway {
 
 namespace {
 
 std::string cannotCreate(unsigned mbufs, const std::string& why) {
   return "cannot create a pool of " + std::to_string(mbufs) + " mbufs: " + why;
-}
-
-std::string dpdkError(const char* call, int rc) {
-  return std::string(call) + ": " + rte_strerror(rc < 0 ? -rc : rc);
 }
 
 }  // namespace

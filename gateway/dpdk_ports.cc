@@ -9,6 +9,7 @@
 
 #include "dataplane/symmetric_rss.h"
 #include "gateway/dpdk_eal.h"
+#include "gateway/dpdk_error.h"
 #include "gateway/dpdk_pcap_count.h"
 
 namespace isogate::gateway {
@@ -24,7 +25,7 @@ constexpr unsigned kPoolCache = 256;
 uint8_t gSymmetricKey[sizeof dataplane::kSymmetricRssKey];
 
 std::string failed(const PortSpec& spec, const char* what, int rc) {
-  return "port " + spec.name + " (" + spec.device + "): " + what + ": " + rte_strerror(rc < 0 ? -rc : rc);
+  return "port " + spec.name + " (" + spec.device + "): " + dpdkError(what, rc);
 }
 
 // Whether every port's driver touches packets only in this process (dpdk_mbuf_pool.h). A
