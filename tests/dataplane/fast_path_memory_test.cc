@@ -15,34 +15,13 @@
 #include <string>
 
 #include "tests/dataplane/harness.h"
+#include "tests/proc_smaps.h"
 
 namespace isogate::dataplane {
 namespace {
 
-// The smaps block of the mapping that starts at p ("" when there is none).
-std::string smapsOf(const void* p) {
-  std::ifstream in("/proc/self/smaps");
-  std::ostringstream hex;
-  hex << std::hex << reinterpret_cast<uintptr_t>(p) << '-';
-  std::string line, block;
-  bool inside = false;
-  while (std::getline(in, line)) {
-    const bool header = line.find('-') != std::string::npos && line.find(':') > line.find(' ');
-    if (header) {
-      if (inside) return block;
-      inside = line.rfind(hex.str(), 0) == 0;
-    }
-    if (inside) block += line + "\n";
-  }
-  return inside ? block : "";
-}
-
-// The value in kB of a field of an smaps block ("Rss", "Size", ...), -1 when absent.
-long kbOf(const std::string& block, const std::string& field) {
-  const auto at = block.find("\n" + field + ":");
-  if (at == std::string::npos) return -1;
-  return std::stol(block.substr(at + field.size() + 2));
-}
+using testing::smapsBlockStartingAt;
+using testing::smapsKb;
 
 std::string numaMapsOf(const void* p) {
   std::ifstream in("/proc/self/numa_maps");
@@ -69,10 +48,10 @@ TEST(FastPathMemoryTest, WithoutHugepagesItIsAnAlignedZeroedPresentMappingAdvise
   for (size_t i = 0; i < bytes; ++i) nonzero += p[i] != 0;
   EXPECT_EQ(nonzero, 0u);
 
-  const std::string smaps = smapsOf(p);
+  const std::string smaps = smapsBlockStartingAt(p);
   ASSERT_FALSE(smaps.empty()) << "no mapping starts at the table";
-  EXPECT_EQ(kbOf(smaps, "Size"), 6 * 1024) << smaps;  // exactly the aligned part kept
-  EXPECT_EQ(kbOf(smaps, "Rss"), 6 * 1024) << "every page present\n" << smaps;
+  EXPECT_EQ(smapsKb(smaps, "Size"), 6 * 1024) << smaps;  // exactly the aligned part kept
+  EXPECT_EQ(smapsKb(smaps, "Rss"), 6 * 1024) << "every page present\n" << smaps;
   const auto flags = smaps.find("VmFlags:");
   ASSERT_NE(flags, std::string::npos) << smaps;
   EXPECT_NE(smaps.find(" hg", flags), std::string::npos) << "MADV_HUGEPAGE\n" << smaps;
@@ -84,7 +63,7 @@ TEST(FastPathMemoryTest, WithoutHugepagesItIsAnAlignedZeroedPresentMappingAdvise
 
   m.release();
   EXPECT_EQ(m.data(), nullptr);
-  EXPECT_TRUE(smapsOf(p).empty()) << "released, the mapping is gone";
+  EXPECT_TRUE(smapsBlockStartingAt(p).empty()) << "released, the mapping is gone";
 }
 
 TEST(FastPathMemoryTest, AllocatingAgainReleasesTheFirstMapping) {
@@ -95,9 +74,9 @@ TEST(FastPathMemoryTest, AllocatingAgainReleasesTheFirstMapping) {
   const void* first = m.data();
   ASSERT_TRUE(m.allocate("second", 3 * FastPathMemory::kHugePage, 0, &error)) << error;
   if (m.data() != first) {
-    EXPECT_TRUE(smapsOf(first).empty()) << "the first mapping is still there";
+    EXPECT_TRUE(smapsBlockStartingAt(first).empty()) << "the first mapping is still there";
   }
-  EXPECT_EQ(kbOf(smapsOf(m.data()), "Size"), 6 * 1024);
+  EXPECT_EQ(smapsKb(smapsBlockStartingAt(m.data()), "Size"), 6 * 1024);
 }
 
 }  // namespace

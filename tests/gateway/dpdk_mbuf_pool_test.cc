@@ -15,12 +15,11 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "gateway/dpdk_ports.h"
+#include "tests/proc_smaps.h"
 
 namespace isogate::gateway {
 namespace {
@@ -49,35 +48,17 @@ bool ealUp() {
   return up;
 }
 
-// The smaps entry of the mapping holding `addr`: its header line (range, flags, path) and
-// its VmFlags line; both empty when no mapping holds it.
-struct Mapping {
-  std::string header, vmFlags;
-};
-Mapping mappingOf(const void* addr) {
-  const auto a = reinterpret_cast<uintptr_t>(addr);
-  std::ifstream in("/proc/self/smaps");
-  Mapping found;
-  bool inside = false;
-  for (std::string line; std::getline(in, line);) {
-    uintptr_t lo = 0, hi = 0;
-    char dash = 0;
-    std::istringstream head(line);
-    if (head >> std::hex >> lo >> dash >> hi && dash == '-' && line.find(':') > line.find(' ')) {
-      inside = lo <= a && a < hi;
-      if (inside) found.header = line;
-    } else if (inside && line.rfind("VmFlags:", 0) == 0) {
-      found.vmFlags = line;
-    }
-  }
-  return found;
+// The smaps header line of the mapping holding `addr` (range, flags, path); "" when none.
+std::string mappingOf(const void* addr) {
+  return testing::smapsLine(testing::smapsBlockOf(addr), "");
 }
 
 // An anonymous mapping (no file or memfd behind it) advised for transparent huge pages.
 bool inAnonymousHugePageMapping(const void* addr) {
-  const Mapping m = mappingOf(addr);
-  const bool anonymous = !m.header.empty() && m.header.find('/') == std::string::npos;
-  return anonymous && m.vmFlags.find(" hg") != std::string::npos;
+  const std::string block = testing::smapsBlockOf(addr);
+  const bool anonymous =
+      !block.empty() && testing::smapsLine(block, "").find('/') == std::string::npos;
+  return anonymous && testing::smapsLine(block, "VmFlags").find(" hg") != std::string::npos;
 }
 
 TEST(MbufPoolTest, SoftwarePortsGetExactlyTheAskedInitialisedMbufsInAHugePageMapping) {
@@ -114,9 +95,8 @@ TEST(MbufPoolTest, SoftwarePortsGetExactlyTheAskedInitialisedMbufsInAHugePageMap
   const auto* first = reinterpret_cast<const char*>(at.front());
   const auto* lastEnd =
       reinterpret_cast<const char*>(at.back()) + sizeof(rte_mbuf) + RTE_MBUF_DEFAULT_BUF_SIZE - 1;
-  EXPECT_TRUE(inAnonymousHugePageMapping(first))
-      << mappingOf(first).header << " " << mappingOf(first).vmFlags;
-  EXPECT_TRUE(inAnonymousHugePageMapping(lastEnd)) << mappingOf(lastEnd).header;
+  EXPECT_TRUE(inAnonymousHugePageMapping(first)) << testing::smapsBlockOf(first);
+  EXPECT_TRUE(inAnonymousHugePageMapping(lastEnd)) << mappingOf(lastEnd);
   // Every data room is usable to its end.
   for (rte_mbuf* m : all) std::memset(m->buf_addr, 0xab, m->buf_len);
   rte_pktmbuf_free_bulk(all.data(), kMbufs);
@@ -132,8 +112,8 @@ TEST(MbufPoolTest, APoolForAnyOtherDeviceStaysInTheDpdkHeap) {
   rte_mbuf* m = rte_pktmbuf_alloc(pool.get());
   ASSERT_NE(m, nullptr);
   // The --no-huge heap is the EAL's memfd: a mapping with a name, not our anonymous one.
-  EXPECT_FALSE(inAnonymousHugePageMapping(m)) << mappingOf(m).header;
-  EXPECT_NE(mappingOf(m).header.find("memfd"), std::string::npos) << mappingOf(m).header;
+  EXPECT_FALSE(inAnonymousHugePageMapping(m)) << mappingOf(m);
+  EXPECT_NE(mappingOf(m).find("memfd"), std::string::npos) << mappingOf(m);
   rte_pktmbuf_free(m);
 }
 
@@ -148,7 +128,7 @@ TEST(MbufPoolTest, ReleaseUnmapsTheObjectsAndTheNameCanBeUsedAgain) {
   rte_pktmbuf_free(m);
   pool.release();
   EXPECT_EQ(pool.get(), nullptr);
-  EXPECT_EQ(mappingOf(where).header, "") << "still mapped after release";
+  EXPECT_EQ(mappingOf(where), "") << "still mapped after release";
   EXPECT_EQ(rte_mempool_lookup("again"), nullptr);
   ASSERT_TRUE(pool.create("again", 1023, 32, true, error)) << error;
   EXPECT_EQ(rte_mempool_avail_count(pool.get()), 1023u);
